@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { type EngineName, startServer } from '../server/start-server.js';
+
+export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 127.0.0.1] [--engine pocketsphinx|synthetic] [--realtime [FACTOR]]
+
+Runs the reference speech-to-text server (Vosk protocol over WebSocket).
+  --port N           port to listen on (0 picks a free one; default 2700)
+  --host ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 for the network)
+  --engine NAME      pocketsphinx (a real recogniser, default) or synthetic (hashes, for load tests)
+  --realtime [X]     consume audio at X times real time (default 1), applying TCP backpressure
+  --max-frame BYTES  largest audio frame accepted (default 1048576)`;
+
+/** A bare `--realtime` means 1x; `--realtime 10` and `--realtime=10` give a factor. */
+function normaliseRealtime(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--realtime') {
+      const next = args[i + 1];
+      if (next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
+        out.push(`--realtime=${next}`);
+        i++;
+      } else out.push('--realtime=1');
+    } else out.push(arg);
+  }
+  return out;
+}
+
+function positiveNumber(name: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`--${name} takes a ${integer ? 'whole ' : ''}number, got "${text}"`);
+  }
+  return value;
+}
+
+/** `rxjs-transcribe serve`: runs until SIGINT or SIGTERM. */
+export async function serveCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: normaliseRealtime(argv),
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      engine: { type: 'string' },
+      realtime: { type: 'string' },
+      'max-frame': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return 0;
+  }
+  const engine = values.engine ?? 'pocketsphinx';
+  if (engine !== 'pocketsphinx' && engine !== 'synthetic') {
+    throw new Error(`--engine takes pocketsphinx or synthetic, got "${engine}"`);
+  }
+  const server = await startServer({
+    port: positiveNumber('port', values.port, true) ?? 2700,
+    ...(values.host !== undefined ? { host: values.host } : {}),
+    engine: engine as EngineName,
+    ...(values.realtime !== undefined ? { realtime: positiveNumber('realtime', values.realtime, false) } : {}),
+    ...(values['max-frame'] !== undefined
+      ? { maxFrameBytes: positiveNumber('max-frame', values['max-frame'], true) }
+      : {}),
+  });
+  const pace = values.realtime !== undefined ? `, realtime ${values.realtime}x` : '';
+  process.stderr.write(`rxjs-transcribe server (${server.engine} engine${pace}) listening on ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stderr.write('shutting down\n');
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The CommonJS build rewrites import.meta.url (scripts/build.mjs), so this line
+// serves both module formats.
+// @ts-ignore TS1470: import.meta in the CommonJS build, see above
+const here: string = dirname(fileURLToPath(import.meta.url));
+
+let cached: string | undefined;
+
+/** The folder of this package (where package.json, native/ and samples/ are). */
+export function packageRoot(): string {
+  if (cached !== undefined) return cached;
+  let dir = here;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
+      if (name === 'rxjs-transcribe') return (cached = dir);
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`rxjs-transcribe: cannot find the package folder above ${here}`);
+    dir = parent;
+  }
+}

@@ -1,0 +1,157 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { CloseCode } from './client-message.js';
+import type { Engine } from './engines/engine.js';
+import { pocketsphinxEngine } from './engines/pocketsphinx.js';
+import { syntheticEngine } from './engines/synthetic.js';
+import { ServerSession, type SessionCounters } from './server-session.js';
+
+/** The engines the server can name; an `Engine` object may be passed instead. */
+export type EngineName = 'pocketsphinx' | 'synthetic';
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. Default 2700, as the Vosk server. */
+  readonly port?: number;
+  /** Address to listen on. Default `127.0.0.1` (loopback only); `0.0.0.0` to serve the network. */
+  readonly host?: string;
+  /** Recogniser: `'pocketsphinx'` (default), `'synthetic'`, or an {@link Engine}. */
+  readonly engine?: EngineName | Engine;
+  /**
+   * Consume audio no faster than real time (`true` = 1x) or a multiple of it
+   * (`10` = 10x), reading nothing from the socket while waiting, so that a
+   * fast client meets TCP backpressure. Default: as fast as the engine goes.
+   */
+  readonly realtime?: boolean | number;
+  /** Largest audio frame in bytes; larger frames close the session with 1009. Default 1 MiB. */
+  readonly maxFrameBytes?: number;
+}
+
+/** What the server has done so far. */
+export interface ServerStats extends SessionCounters {
+  /** Sessions open now. */
+  readonly sessions: number;
+  /** Sessions opened since start. */
+  readonly sessionsTotal: number;
+}
+
+/** A running reference server. */
+export interface RunningServer {
+  /** `ws://host:port`, to give to a client. */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  /** The engine's name. */
+  readonly engine: string;
+  /** Counters of sessions and audio. */
+  stats(): ServerStats;
+  /** Closes every session (1001), ends every engine process and stops listening. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_PORT = 2700;
+const DEFAULT_MAX_FRAME = 1024 * 1024;
+/** Frames above this many times the limit are cut off by ws itself (1009, without a reason). */
+const HARD_LIMIT_FACTOR = 4;
+/** How long sessions get to finish their closing handshake on shutdown. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+function resolveEngine(engine: EngineName | Engine | undefined): Engine {
+  if (engine === undefined || engine === 'pocketsphinx') return pocketsphinxEngine();
+  if (engine === 'synthetic') return syntheticEngine;
+  if (typeof engine === 'string') {
+    throw new TypeError(`unknown engine "${engine as string}"; use "pocketsphinx" or "synthetic"`);
+  }
+  return engine;
+}
+
+function realtimeFactor(realtime: boolean | number | undefined): number | undefined {
+  if (realtime === undefined || realtime === false) return undefined;
+  if (realtime === true) return 1;
+  if (!(realtime > 0) || !Number.isFinite(realtime)) {
+    throw new RangeError(`realtime must be true or a positive factor, got ${realtime}`);
+  }
+  return realtime;
+}
+
+function onHttpRequest(engine: string, request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(request.url === '/' ? 426 : 404, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end(
+    `rxjs-transcribe reference server (${engine} engine): connect with a WebSocket and speak the Vosk protocol\n`,
+  );
+}
+
+/**
+ * Starts the reference speech-to-text server: the Vosk server protocol over a
+ * WebSocket, with a real recogniser (pocketsphinx) or the synthetic engine.
+ *
+ * @example
+ * const server = await startServer({ port: 0, engine: 'synthetic' });
+ * // ... connect to server.url ...
+ * await server.close();
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const engine = resolveEngine(options.engine);
+  const realtime = realtimeFactor(options.realtime);
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME;
+  if (!(maxFrameBytes > 0) || !Number.isInteger(maxFrameBytes)) {
+    throw new RangeError(`maxFrameBytes must be a positive integer, got ${maxFrameBytes}`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  const sessionOptions = {
+    engine,
+    realtime,
+    maxFrameBytes,
+    // Queue no more than a few frames before reading stops.
+    highWaterBytes: 64 * 1024,
+  };
+  const counters: SessionCounters = { audioBytes: 0, peakQueuedBytes: 0, closedWithError: {} };
+  const sessions = new Set<ServerSession>();
+  let sessionsTotal = 0;
+
+  const http = createServer((request, response) => onHttpRequest(engine.name, request, response));
+  const wss = new WebSocketServer({ server: http, maxPayload: maxFrameBytes * HARD_LIMIT_FACTOR });
+  wss.on('connection', (socket) => {
+    const session = new ServerSession(socket, sessionOptions, counters);
+    sessions.add(session);
+    sessionsTotal += 1;
+    void session.finished.then(() => sessions.delete(session));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? DEFAULT_PORT, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `ws://${urlHost}:${port}`,
+    port,
+    host,
+    engine: engine.name,
+    stats: () => ({ ...counters, closedWithError: { ...counters.closedWithError }, sessions: sessions.size, sessionsTotal }),
+    close() {
+      closing ??= (async () => {
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        const ended = [...sessions].map((session) => session.shutdown(CloseCode.goingAway, 'server shutting down'));
+        const grace = setTimeout(() => {
+          for (const client of wss.clients) client.terminate();
+        }, SHUTDOWN_GRACE_MS);
+        await Promise.all(ended);
+        // Sessions are released; now wait for their sockets, forcing the slow ones.
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        for (const client of wss.clients) client.terminate();
+        http.closeAllConnections();
+        await httpClosed;
+        clearTimeout(grace);
+      })();
+      return closing;
+    },
+  };
+}
