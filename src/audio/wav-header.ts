@@ -71,11 +71,13 @@ export function parseWavHeader(bytes: Uint8Array): WavHeaderParse {
     const size = view.getUint32(offset + 4, true);
     const body = offset + 8;
     if (id === 'data') {
-      if (format === undefined) return { status: 'invalid', reason: 'the data chunk comes before the fmt chunk' };
+      if (format === undefined)
+        return { status: 'invalid', reason: 'the data chunk comes before the fmt chunk' };
       return { status: 'ok', format, dataOffset: body, dataLength: size };
     }
     if (id === 'fmt ') {
-      if (size < 16) return { status: 'invalid', reason: `a fmt chunk of ${size} bytes (at least 16 expected)` };
+      if (size < 16)
+        return { status: 'invalid', reason: `a fmt chunk of ${size} bytes (at least 16 expected)` };
       if (body + size > bytes.length) return { status: 'need-more' };
       let formatCode = view.getUint16(body, true);
       if (formatCode === WAVE_FORMAT_EXTENSIBLE && size >= 26) {
@@ -98,6 +100,7 @@ export function parseWavHeader(bytes: Uint8Array): WavHeaderParse {
 
 /** "16000 Hz mono 16-bit PCM", for messages. */
 export function describeWavFormat(format: WavFormat): string {
-  const channels = format.channels === 1 ? 'mono' : format.channels === 2 ? 'stereo' : `${format.channels}-channel`;
+  const channels =
+    format.channels === 1 ? 'mono' : format.channels === 2 ? 'stereo' : `${format.channels}-channel`;
   return `${format.sampleRate} Hz ${channels} ${format.bitsPerSample}-bit ${wavFormatName(format.formatCode)}`;
 }

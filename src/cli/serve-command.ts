@@ -61,13 +61,17 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     port: positiveNumber('port', values.port, true) ?? 2700,
     ...(values.host !== undefined ? { host: values.host } : {}),
     engine: engine as EngineName,
-    ...(values.realtime !== undefined ? { realtime: positiveNumber('realtime', values.realtime, false) } : {}),
+    ...(values.realtime !== undefined
+      ? { realtime: positiveNumber('realtime', values.realtime, false) }
+      : {}),
     ...(values['max-frame'] !== undefined
       ? { maxFrameBytes: positiveNumber('max-frame', values['max-frame'], true) }
       : {}),
   });
   const pace = values.realtime !== undefined ? `, realtime ${values.realtime}x` : '';
-  process.stderr.write(`rxjs-transcribe server (${server.engine} engine${pace}) listening on ${server.url}\n`);
+  process.stderr.write(
+    `rxjs-transcribe server (${server.engine} engine${pace}) listening on ${server.url}\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

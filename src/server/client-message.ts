@@ -51,7 +51,11 @@ export function parseClientMessage(text: string): ClientMessage | Refusal {
     };
   }
   if (!isRecord(value)) {
-    return { type: 'refusal', code: CloseCode.unsupportedData, reason: 'unknown message: expected a JSON object' };
+    return {
+      type: 'refusal',
+      code: CloseCode.unsupportedData,
+      reason: 'unknown message: expected a JSON object',
+    };
   }
   if ('eof' in value) {
     if (value.eof === 1 || value.eof === true) return { type: 'eof' };
@@ -60,7 +64,11 @@ export function parseClientMessage(text: string): ClientMessage | Refusal {
   if ('config' in value) {
     const config = value.config;
     if (!isRecord(config)) {
-      return { type: 'refusal', code: CloseCode.invalidPayload, reason: 'malformed config: expected an object' };
+      return {
+        type: 'refusal',
+        code: CloseCode.invalidPayload,
+        reason: 'malformed config: expected an object',
+      };
     }
     const rate = config.sample_rate;
     if (rate !== undefined && (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0)) {
@@ -72,7 +80,11 @@ export function parseClientMessage(text: string): ClientMessage | Refusal {
     }
     const words = config.words;
     if (words !== undefined && typeof words !== 'boolean' && words !== 0 && words !== 1) {
-      return { type: 'refusal', code: CloseCode.invalidPayload, reason: 'malformed config: words must be true or false' };
+      return {
+        type: 'refusal',
+        code: CloseCode.invalidPayload,
+        reason: 'malformed config: words must be true or false',
+      };
     }
     return {
       type: 'config',

@@ -3,7 +3,7 @@
  * Kept out of the main entry so that browser bundles never pull it in.
  * @packageDocumentation
  */
-export { CloseCode, type ClientMessage, parseClientMessage } from './client-message.js';
+export { type ClientMessage, CloseCode, parseClientMessage } from './client-message.js';
 export {
   type Engine,
   EngineFailure,
@@ -11,7 +11,11 @@ export {
   type EngineSessionOptions,
 } from './engines/engine.js';
 export { type PocketsphinxEngineOptions, pocketsphinxEngine } from './engines/pocketsphinx.js';
-export { POCKETSPHINX_APT_LINE, POCKETSPHINX_PACKAGES, pocketsphinxBinary } from './engines/pocketsphinx-binary.js';
+export {
+  POCKETSPHINX_APT_LINE,
+  POCKETSPHINX_PACKAGES,
+  pocketsphinxBinary,
+} from './engines/pocketsphinx-binary.js';
 export { syntheticEngine } from './engines/synthetic.js';
 export { RealtimePacer } from './realtime-pacer.js';
 export {

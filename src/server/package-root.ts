@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 
 // The CommonJS build rewrites import.meta.url (scripts/build.mjs), so this line
 // serves both module formats.
-// @ts-ignore TS1470: import.meta in the CommonJS build, see above
+// The ESM check has no error here and the CommonJS build has TS1470, so only
+// that directive fits both.
+// biome-ignore lint/suspicious/noTsIgnore: see above
+// @ts-ignore TS1470 in the CommonJS build
 const here: string = dirname(fileURLToPath(import.meta.url));
 
 let cached: string | undefined;
@@ -17,7 +20,10 @@ export function packageRoot(): string {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
       const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
-      if (name === 'rxjs-transcribe') return (cached = dir);
+      if (name === 'rxjs-transcribe') {
+        cached = dir;
+        return dir;
+      }
     }
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`rxjs-transcribe: cannot find the package folder above ${here}`);

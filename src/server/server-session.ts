@@ -25,7 +25,9 @@ export interface SessionCounters {
   closedWithError: Record<number, number>;
 }
 
-type Queued = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'audio'; readonly data: Buffer };
+type Queued =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'audio'; readonly data: Buffer };
 
 /** A WAV header at the start of the audio is skipped: 'undecided' until 4 bytes tell. */
 type HeaderState = 'undecided' | 'reading' | 'done';
@@ -142,7 +144,10 @@ export class ServerSession {
       return this.engine().finish();
     }
     if (this.engineSession !== undefined || this.header !== 'undecided') {
-      throw new Refused(CloseCode.unsupportedData, 'config after audio is not supported; send it once, before audio');
+      throw new Refused(
+        CloseCode.unsupportedData,
+        'config after audio is not supported; send it once, before audio',
+      );
     }
     if (message.sampleRate !== undefined) this.setRate(message.sampleRate, 'config');
     if (message.words !== undefined) this.words = message.words;
@@ -152,7 +157,10 @@ export class ServerSession {
   private setRate(sampleRate: number, from: string): void {
     const problem = this.options.engine.checkSampleRate(sampleRate);
     if (problem !== undefined) {
-      throw new Refused(CloseCode.invalidPayload, `sample rate ${sampleRate} (from ${from}) not supported: ${problem}`);
+      throw new Refused(
+        CloseCode.invalidPayload,
+        `sample rate ${sampleRate} (from ${from}) not supported: ${problem}`,
+      );
     }
     this.sampleRate = sampleRate;
   }
@@ -163,7 +171,8 @@ export class ServerSession {
       this.engineSession = this.options.engine.createSession({ sampleRate, words: this.words }, (error) =>
         this.onEngineFailure(error),
       );
-      if (this.options.realtime !== undefined) this.pacer = new RealtimePacer(this.options.realtime, sampleRate * 2);
+      if (this.options.realtime !== undefined)
+        this.pacer = new RealtimePacer(this.options.realtime, sampleRate * 2);
     }
     return this.engineSession;
   }

@@ -135,11 +135,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     port,
     host,
     engine: engine.name,
-    stats: () => ({ ...counters, closedWithError: { ...counters.closedWithError }, sessions: sessions.size, sessionsTotal }),
+    stats: () => ({
+      ...counters,
+      closedWithError: { ...counters.closedWithError },
+      sessions: sessions.size,
+      sessionsTotal,
+    }),
     close() {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
-        const ended = [...sessions].map((session) => session.shutdown(CloseCode.goingAway, 'server shutting down'));
+        const ended = [...sessions].map((session) =>
+          session.shutdown(CloseCode.goingAway, 'server shutting down'),
+        );
         const grace = setTimeout(() => {
           for (const client of wss.clients) client.terminate();
         }, SHUTDOWN_GRACE_MS);

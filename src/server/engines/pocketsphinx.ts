@@ -173,7 +173,13 @@ export function pocketsphinxEngine(options: PocketsphinxEngineOptions = {}): Eng
         : `the pocketsphinx engine takes ${MODEL_RATE} Hz only (the rate of its en-us model); resample the audio`;
     },
     createSession(session: EngineSessionOptions, onFailure) {
-      const args = ['--samprate', String(session.sampleRate), '--words', session.words ? '1' : '0', ...modelArgs];
+      const args = [
+        '--samprate',
+        String(session.sampleRate),
+        '--words',
+        session.words ? '1' : '0',
+        ...modelArgs,
+      ];
       return new PocketsphinxSession(binary(), args, onFailure);
     },
   };

@@ -1,0 +1,100 @@
+// Installs what `npm run demo` and `npm test` need on a fresh Debian/Ubuntu
+// machine with Node 20+: npm packages, the Debian recogniser packages (when
+// root; otherwise it stops with the apt-get line to run), the TypeScript build
+// and the pocketsphinx engine binary. Uses Node built-ins only, since it runs
+// before node_modules exists. Each step is skipped when already done.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const log = (message) => process.stderr.write(`setup: ${message}\n`);
+
+function fail(message) {
+  process.stderr.write(`\nsetup: ${message}\n\n`);
+  process.exit(1);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) fail(`could not run ${command}: ${result.error.message}`);
+  if (result.status !== 0) fail(`${command} ${args.join(' ')} failed with status ${result.status}`);
+}
+
+// 1. Node itself.
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 20) fail(`Node.js 20 or newer is needed; this is ${process.version}`);
+
+// 2. npm packages, when node_modules is missing or older than the lock file.
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
+  log('installing npm packages');
+  run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+}
+
+// 3. Debian packages: the recogniser, its model and headers, the LibriVox test
+// recordings, and the compiler and pkg-config that build the engine.
+const debianPackages = [
+  'pocketsphinx',
+  'pocketsphinx-en-us',
+  'libpocketsphinx-dev',
+  'pocketsphinx-testdata',
+  'gcc',
+  'libc6-dev',
+  'pkg-config',
+];
+function missingPackages() {
+  const result = spawnSync('dpkg-query', ['-W', `-f=\${Package} \${db:Status-Status}\n`, ...debianPackages], {
+    encoding: 'utf8',
+  });
+  if (result.error) fail('dpkg-query is not available: this setup expects Debian or Ubuntu');
+  const ok = new Set(
+    result.stdout
+      .split('\n')
+      .filter((line) => line.endsWith(' installed'))
+      .map((line) => line.split(' ')[0]),
+  );
+  return debianPackages.filter((name) => !ok.has(name));
+}
+const missing = missingPackages();
+if (missing.length > 0) {
+  const line = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    fail(
+      `the Debian packages ${missing.join(', ')} are missing. Run, as root:\n\n  apt-get update && ${line}`,
+    );
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+// 4. The TypeScript build (dist/), when any source is newer than it.
+function newest(dir) {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+const built = join(root, 'dist', 'cjs', 'package.json');
+const sourceTime = Math.max(newest(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs);
+if (!existsSync(built) || statSync(built).mtimeMs < sourceTime) {
+  log('building dist/');
+  run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
+}
+
+// 5. The pocketsphinx engine binary (built from native/ on first use).
+const binary = execFileSync(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    "const m = await import('./dist/esm/server/index.js'); process.stdout.write(await m.pocketsphinxBinary());",
+  ],
+  { cwd: root, encoding: 'utf8' },
+);
+log(`ready (engine: ${binary.replace(root, '')})`);
