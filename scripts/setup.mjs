@@ -4,7 +4,8 @@
 // and the pocketsphinx engine binary. Uses Node built-ins only, since it runs
 // before node_modules exists. Each step is skipped when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -25,12 +26,23 @@ function run(command, args, options = {}) {
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 20) fail(`Node.js 20 or newer is needed; this is ${process.version}`);
 
-// 2. npm packages, when node_modules is missing or older than the lock file.
-const lock = join(root, 'package-lock.json');
-const installed = join(root, 'node_modules', '.package-lock.json');
-if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
+// 2. npm packages, when node_modules is missing or package.json / the lock
+// changed since the last install here. (`npm install`, not `npm ci`: the lock
+// this registry writes leaves out other platforms' optional packages, which
+// `npm ci` then refuses.)
+const stamp = join(root, 'node_modules', '.rxjs-transcribe-install');
+function manifestHash() {
+  const hash = createHash('sha256');
+  for (const name of ['package.json', 'package-lock.json']) {
+    const path = join(root, name);
+    if (existsSync(path)) hash.update(readFileSync(path));
+  }
+  return hash.digest('hex');
+}
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== manifestHash()) {
   log('installing npm packages');
-  run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
+  run('npm', ['install', '--no-audit', '--no-fund']);
+  writeFileSync(stamp, manifestHash());
 }
 
 // 3. Debian packages: the recogniser, its model and headers, the LibriVox test
