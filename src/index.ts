@@ -1,8 +1,31 @@
 /**
  * rxjs-transcribe: streaming speech-to-text for RxJS.
- * The server lives under `rxjs-transcribe/server` (Node only).
+ *
+ * ```ts
+ * fromFile('meeting.wav')
+ *   .pipe(transcribe({ url: 'ws://localhost:2700' }))
+ *   .subscribe((event) => console.log(event.type, event.text));
+ * ```
+ *
+ * The reference server lives under `rxjs-transcribe/server` (Node only).
  * @packageDocumentation
  */
+export {
+  type AudioChunk,
+  type AudioFormat,
+  type AudioFrame,
+  bytesPerSample,
+  describeFormat,
+  frameCount,
+  framesToMs,
+  PCM16_16K_MONO,
+  type SampleEncoding,
+  type Samples,
+} from './audio/audio-format.js';
+export { decodePcmBytes, encodePcmBytes, PcmByteDecoder } from './audio/pcm-bytes.js';
+export { downmixInt16, downmixToFloat, floatToInt16, int16ToFloat } from './audio/pcm-convert.js';
+export { Resampler, type ResamplerOptions } from './audio/resampler.js';
+export { SampleRing } from './audio/sample-ring.js';
 export {
   describeWavFormat,
   looksLikeRiff,
@@ -11,3 +34,58 @@ export {
   type WavHeaderParse,
   wavFormatName,
 } from './audio/wav-header.js';
+export { audioFormatOfWav, WavStreamReader } from './audio/wav-stream.js';
+export {
+  CLOSE_CODE_CLASSES,
+  type CloseCodeClass,
+  classifyCloseCode,
+  closeError,
+} from './errors/close-codes.js';
+export {
+  isTranscriptionError,
+  TranscriptionError,
+  type TranscriptionErrorKind,
+  type TranscriptionErrorOptions,
+} from './errors/transcription-error.js';
+export { decodePcm } from './operators/decode-pcm.js';
+export { type FramesOptions, frames, samplesPerFrame } from './operators/frames.js';
+export { type PacedOptions, paced } from './operators/paced.js';
+export { type ToPcm16Options, toPcm16 } from './operators/to-pcm16.js';
+export { type TranscribeOptions, transcribe } from './operators/transcribe.js';
+export type {
+  DecodedMessage,
+  ProtocolConnectOptions,
+  ProtocolResult,
+  TranscriptionProtocol,
+} from './protocols/protocol.js';
+export { VOSK_EOF, type VoskOptions, vosk } from './protocols/vosk.js';
+export {
+  formatSrt,
+  formatSrtCue,
+  formatVtt,
+  formatVttCue,
+  type SubtitleCue,
+  type SubtitleOptions,
+  subtitleCues,
+  VTT_HEADER,
+} from './sinks/subtitles.js';
+export { type SourceFormat, wavOrRaw } from './sources/byte-source.js';
+export { type ByteLike, fromAsyncIterable } from './sources/from-async-iterable.js';
+export { type FromFileOptions, fromFile } from './sources/from-file.js';
+export { fromReadable, type NodeReadableLike } from './sources/from-readable.js';
+export { fromReadableStream } from './sources/from-readable-stream.js';
+export type { TranscriptEvent, TranscriptWord } from './transcript-event.js';
+export { browserSocketFactory } from './transport/browser-socket.js';
+export type {
+  SocketDriver,
+  SocketFactory,
+  SocketHandlers,
+  SocketOptions,
+  WireMessage,
+} from './transport/socket-driver.js';
+export {
+  type Connection,
+  type ConnectOptions,
+  connect,
+  type TransportEvent,
+} from './transport/websocket-connection.js';

@@ -1,11 +1,16 @@
+import { isTranscriptionError } from '../errors/transcription-error.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
+import { TRANSCRIBE_USAGE, transcribeCommand } from './transcribe-command.js';
 
-const USAGE = `usage: rxjs-transcribe <command>
+const USAGE = `${TRANSCRIBE_USAGE}
 
-commands:
-  serve    run the reference speech-to-text server
+   or: rxjs-transcribe serve [options]   (run the reference server; serve --help)`;
 
-${SERVE_USAGE}`;
+/** One line for a person: the message, and for a server close, nothing more is needed. */
+function describe(error: unknown): string {
+  if (isTranscriptionError(error)) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
 
 /** Runs the command line; resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -15,16 +20,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'serve':
         return await serveCommand(rest);
       case undefined:
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
       case '-h':
       case '--help':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
+        process.stdout.write(`${USAGE}\n\n${SERVE_USAGE}\n`);
+        return 0;
       default:
-        process.stderr.write(`rxjs-transcribe: unknown command "${command}"\n${USAGE}\n`);
-        return 2;
+        return await transcribeCommand(argv);
     }
   } catch (error) {
-    process.stderr.write(`rxjs-transcribe: ${(error as Error).message}\n`);
+    process.stderr.write(`rxjs-transcribe: ${describe(error).split('\n')[0]}\n`);
     return 1;
   }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type EngineName, startServer } from '../server/start-server.js';
+import { nonNegativeInteger, normaliseRealtimeFlag, positiveNumber } from './args.js';
 
 export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 127.0.0.1] [--engine pocketsphinx|synthetic] [--realtime [FACTOR]]
 
@@ -10,35 +11,10 @@ Runs the reference speech-to-text server (Vosk protocol over WebSocket).
   --realtime [X]     consume audio at X times real time (default 1), applying TCP backpressure
   --max-frame BYTES  largest audio frame accepted (default 1048576)`;
 
-/** A bare `--realtime` means 1x; `--realtime 10` and `--realtime=10` give a factor. */
-function normaliseRealtime(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--realtime') {
-      const next = args[i + 1];
-      if (next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
-        out.push(`--realtime=${next}`);
-        i++;
-      } else out.push('--realtime=1');
-    } else out.push(arg);
-  }
-  return out;
-}
-
-function positiveNumber(name: string, text: string | undefined, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
-    throw new Error(`--${name} takes a ${integer ? 'whole ' : ''}number, got "${text}"`);
-  }
-  return value;
-}
-
 /** `rxjs-transcribe serve`: runs until SIGINT or SIGTERM. */
 export async function serveCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
-    args: normaliseRealtime(argv),
+    args: normaliseRealtimeFlag(argv),
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
@@ -58,7 +34,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     throw new Error(`--engine takes pocketsphinx or synthetic, got "${engine}"`);
   }
   const server = await startServer({
-    port: positiveNumber('port', values.port, true) ?? 2700,
+    port: nonNegativeInteger('port', values.port) ?? 2700,
     ...(values.host !== undefined ? { host: values.host } : {}),
     engine: engine as EngineName,
     ...(values.realtime !== undefined

@@ -1,0 +1,60 @@
+/** What went wrong, in the terms a retry policy needs. */
+export type TranscriptionErrorKind =
+  | 'network'
+  | 'server'
+  | 'auth'
+  | 'protocol'
+  | 'rate-limit'
+  | 'timeout'
+  | 'bad-audio'
+  | 'breaker-open';
+
+/** Options of {@link TranscriptionError}. */
+export interface TranscriptionErrorOptions {
+  readonly kind: TranscriptionErrorKind;
+  /** Whether trying again (later, on a new connection) may succeed. */
+  readonly retryable: boolean;
+  /** The WebSocket close code, where the server closed the connection. */
+  readonly closeCode?: number;
+  /** The close reason the server gave, if any. */
+  readonly closeReason?: string;
+  /** The HTTP status of a refused WebSocket handshake. */
+  readonly httpStatus?: number;
+  readonly cause?: unknown;
+}
+
+const BRAND = Symbol.for('rxjs-transcribe.TranscriptionError');
+
+/**
+ * The one error type of this library. Retry decides from `retryable` and
+ * `kind`, never from the message; the message is for people, and says what
+ * happened and, where it can, what to do.
+ */
+export class TranscriptionError extends Error {
+  override readonly name = 'TranscriptionError';
+  readonly kind: TranscriptionErrorKind;
+  readonly retryable: boolean;
+  readonly closeCode: number | undefined;
+  readonly closeReason: string | undefined;
+  readonly httpStatus: number | undefined;
+  readonly [BRAND] = true;
+
+  constructor(message: string, options: TranscriptionErrorOptions) {
+    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.kind = options.kind;
+    this.retryable = options.retryable;
+    this.closeCode = options.closeCode;
+    this.closeReason = options.closeReason;
+    this.httpStatus = options.httpStatus;
+  }
+}
+
+/** True for a {@link TranscriptionError}, even one from another copy of this library. */
+export function isTranscriptionError(value: unknown): value is TranscriptionError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** A bad-audio error: the input cannot be turned into the audio the server needs. Never retryable. */
+export function badAudio(message: string, cause?: unknown): TranscriptionError {
+  return new TranscriptionError(message, { kind: 'bad-audio', retryable: false, cause });
+}

@@ -1,0 +1,54 @@
+import type { AudioFrame } from '../audio/audio-format.js';
+import type { WireMessage } from '../transport/socket-driver.js';
+
+/** A result as the server gave it: times in ms from the start of this connection's audio. */
+export interface ProtocolResult {
+  readonly type: 'partial' | 'final';
+  readonly text: string;
+  readonly words: ReadonlyArray<{
+    readonly text: string;
+    readonly startMs: number;
+    readonly endMs: number;
+    readonly confidence?: number;
+  }>;
+}
+
+/** What one server message meant. */
+export interface DecodedMessage {
+  readonly results: readonly ProtocolResult[];
+  /**
+   * How many of the client's messages this one answers (audio frames and
+   * end-of-stream). Vosk answers each with exactly one reply; a protocol
+   * without replies says 0 and finishes with `final: true` instead.
+   */
+  readonly answers: number;
+}
+
+/** The connection details a protocol needs. */
+export interface ProtocolConnectOptions {
+  readonly protocols?: readonly string[];
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The seam between the session and a server's wire protocol: small and
+ * protocol-neutral, so that Deepgram, AssemblyAI or OpenAI adapters are one
+ * file each. The session owns timing, order and retries; the adapter only
+ * encodes and decodes.
+ */
+export interface TranscriptionProtocol {
+  /** Shown in errors and logs. */
+  readonly name: string;
+  /** The sample rate to send (audio is resampled to it). */
+  readonly sampleRate: number;
+  /** Extra handshake details (subprotocols, headers). */
+  connectOptions?(): ProtocolConnectOptions;
+  /** Messages to send once the socket is open, before any audio. */
+  start(): readonly WireMessage[];
+  /** The wire form of one frame of 16-bit mono PCM at `sampleRate`. */
+  encodeAudio(frame: AudioFrame): WireMessage;
+  /** Messages that end the stream. */
+  end(): readonly WireMessage[];
+  /** Decodes a server message; throws a protocol TranscriptionError for one it cannot read. */
+  decode(data: WireMessage): DecodedMessage;
+}

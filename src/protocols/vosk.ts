@@ -1,0 +1,99 @@
+import type { AudioFrame } from '../audio/audio-format.js';
+import { encodePcmBytes } from '../audio/pcm-bytes.js';
+import { TranscriptionError } from '../errors/transcription-error.js';
+import type { WireMessage } from '../transport/socket-driver.js';
+import type { DecodedMessage, ProtocolResult, TranscriptionProtocol } from './protocol.js';
+
+/** Options of {@link vosk}. */
+export interface VoskOptions {
+  /** Sample rate to send. Default 16000 (the rate of most Vosk models). */
+  readonly sampleRate?: number;
+  /** Ask for per-word times and confidences. Default true. */
+  readonly words?: boolean;
+}
+
+/** The end-of-stream message exactly as the Vosk server wants it (it takes only this spacing). */
+export const VOSK_EOF = '{"eof" : 1}';
+
+interface VoskWord {
+  word: string;
+  start: number;
+  end: number;
+  conf?: number;
+}
+
+function malformed(detail: string, data: WireMessage): TranscriptionError {
+  const text = typeof data === 'string' ? data : `<${data.length} binary bytes>`;
+  const shown = text.length > 80 ? `${text.slice(0, 80)}...` : text;
+  return new TranscriptionError(
+    `the Vosk server sent a message this client cannot read (${detail}): ${shown}`,
+    {
+      kind: 'protocol',
+      retryable: false,
+    },
+  );
+}
+
+function isWord(value: unknown): value is VoskWord {
+  if (typeof value !== 'object' || value === null) return false;
+  const w = value as Record<string, unknown>;
+  return (
+    typeof w.word === 'string' &&
+    typeof w.start === 'number' &&
+    typeof w.end === 'number' &&
+    (w.conf === undefined || typeof w.conf === 'number')
+  );
+}
+
+const seconds = (s: number): number => Math.round(s * 1000);
+
+/**
+ * The Vosk server protocol (also spoken by this package's reference server):
+ * a config message, binary 16-bit PCM frames, `{"eof" : 1}`, and one reply
+ * per audio frame and per EOF, `{"partial"}` or `{"result", "text"}`.
+ */
+export function vosk(options: VoskOptions = {}): TranscriptionProtocol {
+  const sampleRate = options.sampleRate ?? 16000;
+  const words = options.words ?? true;
+  return {
+    name: 'vosk',
+    sampleRate,
+    start: () => [JSON.stringify({ config: { sample_rate: sampleRate, words } })],
+    encodeAudio: (frame: AudioFrame) => encodePcmBytes(frame.samples),
+    end: () => [VOSK_EOF],
+    decode(data: WireMessage): DecodedMessage {
+      if (typeof data !== 'string') throw malformed('binary, expected JSON text', data);
+      let message: unknown;
+      try {
+        message = JSON.parse(data);
+      } catch {
+        throw malformed('not JSON', data);
+      }
+      if (typeof message !== 'object' || message === null) throw malformed('not an object', data);
+      const m = message as Record<string, unknown>;
+      if (typeof m.partial === 'string') {
+        return { answers: 1, results: [{ type: 'partial', text: m.partial.trim(), words: [] }] };
+      }
+      // With max_alternatives, Vosk wraps results: take the best.
+      const best = Array.isArray(m.alternatives)
+        ? (m.alternatives[0] as Record<string, unknown> | undefined)
+        : m;
+      if (best !== undefined && typeof best.text === 'string') {
+        const list = best.result ?? [];
+        if (!Array.isArray(list) || !list.every(isWord)) throw malformed('bad "result" word list', data);
+        const result: ProtocolResult = {
+          type: 'final',
+          text: best.text.trim(),
+          words: list.map((w) => ({
+            text: w.word,
+            startMs: seconds(w.start),
+            endMs: seconds(w.end),
+            ...(w.conf !== undefined ? { confidence: w.conf } : {}),
+          })),
+        };
+        return { answers: 1, results: [result] };
+      }
+      throw malformed('neither "partial" nor "text"', data);
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { Observable } from 'rxjs';
+import { type AudioChunk, type AudioFormat, assertFormat } from '../audio/audio-format.js';
+import { PcmByteDecoder } from '../audio/pcm-bytes.js';
+import { looksLikeRiff } from '../audio/wav-header.js';
+import { WavStreamReader } from '../audio/wav-stream.js';
+import { badAudio, isTranscriptionError } from '../errors/transcription-error.js';
+
+/**
+ * The format of a source's bytes: raw PCM of a known format, a WAV file
+ * (header first), or either, told apart by the first bytes (see {@link wavOrRaw}).
+ */
+export type SourceFormat = AudioFormat | 'wav' | { readonly wavOr: AudioFormat };
+
+/** WAV if the bytes start with a RIFF header, otherwise raw PCM of `format` (as for stdin). */
+export function wavOrRaw(format: AudioFormat): SourceFormat {
+  return { wavOr: format };
+}
+
+/** Decides between WAV and raw PCM once it has seen four bytes. */
+function sniffingDecoder(raw: AudioFormat, name: string): ChunkDecoder {
+  let head = new Uint8Array(0);
+  let chosen: ChunkDecoder | undefined;
+  return {
+    push(bytes) {
+      if (chosen !== undefined) return chosen.push(bytes);
+      const joined = new Uint8Array(head.length + bytes.length);
+      joined.set(head, 0);
+      joined.set(bytes, head.length);
+      if (joined.length < 4) {
+        head = joined;
+        return undefined;
+      }
+      chosen = chunkDecoder(looksLikeRiff(joined) ? 'wav' : raw, name);
+      head = new Uint8Array(0);
+      return chosen.push(joined);
+    },
+    finish() {
+      if (chosen !== undefined) return chosen.finish();
+      // Under four bytes in all: too short to be WAV.
+      chosen = chunkDecoder(raw, name);
+      const last = chosen.push(head);
+      chosen.finish();
+      return last;
+    },
+  };
+}
+
+/** Something that hands out bytes when asked: the pull side of every source. */
+export interface ByteReader {
+  /** Resolves to the next bytes, or undefined at the end. */
+  read(): Promise<Uint8Array | undefined>;
+  /** Releases the file or stream; called once, at the end or on unsubscribe. */
+  close(): Promise<void> | void;
+}
+
+/** Turns bytes split anywhere into audio chunks. */
+export interface ChunkDecoder {
+  push(bytes: Uint8Array): AudioChunk | undefined;
+  /** At the end of the bytes: returns what is left to emit; throws if they ended where they must not. */
+  finish(): AudioChunk | undefined;
+}
+
+/** A decoder for raw PCM of `format`, or for a WAV stream named `name` in messages. */
+export function chunkDecoder(format: SourceFormat, name: string): ChunkDecoder {
+  if (format === 'wav') return new WavStreamReader(name);
+  if ('wavOr' in format) {
+    assertFormat(format.wavOr, name);
+    return sniffingDecoder(format.wavOr, name);
+  }
+  assertFormat(format, name);
+  const decoder = new PcmByteDecoder(format);
+  return {
+    push(bytes) {
+      const samples = decoder.push(bytes);
+      return samples === undefined ? undefined : { format, samples };
+    },
+    finish: () => undefined,
+  };
+}
+
+/** Bytes as a Uint8Array, from the shapes streams hand out. */
+export function asBytes(value: unknown, name: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === 'string') {
+    throw badAudio(`${name} gave a string; audio sources must give bytes (open streams without an encoding)`);
+  }
+  throw badAudio(`${name} gave ${value === null ? 'null' : typeof value}; audio sources must give bytes`);
+}
+
+/**
+ * The Observable over a byte reader: nothing is opened before subscription;
+ * bytes are read one await at a time (a loop, never recursion); the reader is
+ * closed at the end, on error and on unsubscribe.
+ */
+export function fromByteReader(
+  open: () => Promise<ByteReader> | ByteReader,
+  format: SourceFormat,
+  name: string,
+): Observable<AudioChunk> {
+  return new Observable<AudioChunk>((subscriber) => {
+    let reader: ByteReader | undefined;
+    let closed = false;
+    let closing: Promise<void> | undefined;
+    const release = (): Promise<void> => {
+      closing ??= Promise.resolve(reader?.close()).then(
+        () => {},
+        () => {},
+      );
+      return closing;
+    };
+
+    const run = async (): Promise<void> => {
+      const decoder = chunkDecoder(format, name);
+      reader = await open();
+      if (closed) return;
+      for (;;) {
+        const bytes = await reader.read();
+        if (closed) return;
+        if (bytes === undefined) break;
+        const chunk = decoder.push(bytes);
+        if (chunk !== undefined) subscriber.next(chunk);
+        if (closed) return;
+      }
+      const last = decoder.finish();
+      if (last !== undefined) subscriber.next(last);
+      await release();
+      subscriber.complete();
+    };
+
+    run().catch(async (error: unknown) => {
+      await release();
+      if (closed) return;
+      subscriber.error(
+        isTranscriptionError(error)
+          ? error
+          : badAudio(`could not read ${name}: ${(error as Error).message}`, error),
+      );
+    });
+
+    return () => {
+      closed = true;
+      void release();
+    };
+  });
+}

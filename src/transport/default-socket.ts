@@ -1,0 +1,3 @@
+// Node.js: the `ws` package. Browser bundles get default-socket.browser.ts instead
+// (the "browser" field of package.json), so they never pull in `ws`.
+export { nodeSocketFactory as defaultSocketFactory } from './node-socket.js';

@@ -1,0 +1,109 @@
+import WebSocket from 'ws';
+import { handshakeError } from '../errors/close-codes.js';
+import { TranscriptionError } from '../errors/transcription-error.js';
+import type {
+  SocketDriver,
+  SocketFactory,
+  SocketHandlers,
+  SocketOptions,
+  WireMessage,
+} from './socket-driver.js';
+
+/** Connection failures retryable by nature: the server may come back. */
+const RETRYABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+function networkError(error: Error & { code?: string }, url: string): TranscriptionError {
+  const code = error.code ?? '';
+  const retryable = RETRYABLE_CODES.has(code) || code === '';
+  const hint =
+    code === 'ECONNREFUSED' ? ' (is the server running?)' : code === 'ENOTFOUND' ? ' (unknown host)' : '';
+  return new TranscriptionError(`could not connect to ${url}: ${error.message}${hint}`, {
+    kind: 'network',
+    retryable,
+    cause: error,
+  });
+}
+
+/** The socket driver for Node.js, on the `ws` package: send callbacks, handshake status, headers. */
+export const nodeSocketFactory: SocketFactory = (
+  url: string,
+  options: SocketOptions,
+  handlers: SocketHandlers,
+): SocketDriver => {
+  let reporting = true;
+  let opened = false;
+  const socket = new WebSocket(url, options.protocols ? [...options.protocols] : undefined, {
+    headers: options.headers ? { ...options.headers } : undefined,
+    handshakeTimeout: options.connectTimeoutMs,
+    perMessageDeflate: false,
+  });
+  socket.binaryType = 'nodebuffer';
+  const report = <K extends keyof SocketHandlers>(event: K, ...args: Parameters<SocketHandlers[K]>): void => {
+    if (!reporting) return;
+    if (event === 'close' || event === 'error') reporting = false;
+    (handlers[event] as (...a: Parameters<SocketHandlers[K]>) => void)(...args);
+  };
+
+  socket.on('open', () => {
+    opened = true;
+    report('open');
+  });
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    report(
+      'message',
+      isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8'),
+    );
+  });
+  socket.on('unexpected-response', (request, response) => {
+    report('error', handshakeError(response.statusCode ?? 0, url));
+    request.destroy();
+    socket.terminate();
+  });
+  socket.on('error', (error: Error & { code?: string }) => {
+    if (!opened) {
+      const timeout = /timed out/i.test(error.message);
+      report(
+        'error',
+        timeout
+          ? new TranscriptionError(
+              `could not connect to ${url}: no handshake within ${options.connectTimeoutMs} ms`,
+              {
+                kind: 'timeout',
+                retryable: true,
+                cause: error,
+              },
+            )
+          : networkError(error, url),
+      );
+    }
+    // After open, ws follows an error with 'close' (1006 or the code it sent), reported there.
+  });
+  socket.on('close', (code: number, reason: Buffer) => {
+    report('close', code, reason.toString('utf8'));
+  });
+
+  return {
+    send(data: WireMessage, onSent?: () => void) {
+      socket.send(data, onSent ? () => onSent() : undefined);
+    },
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    close(code: number, reason?: string) {
+      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+      else socket.close(code, reason);
+    },
+    terminate() {
+      reporting = false;
+      socket.terminate();
+    },
+  };
+};

@@ -1,0 +1,38 @@
+import type { TranscriptionError } from '../errors/transcription-error.js';
+
+/** A message on the wire: text, or binary bytes. */
+export type WireMessage = string | Uint8Array;
+
+/** What a socket driver reports. Exactly one of `close` or `error` ends it. */
+export interface SocketHandlers {
+  open(): void;
+  message(data: WireMessage): void;
+  /** The connection closed with a close frame (or 1006 when it dropped). */
+  close(code: number, reason: string): void;
+  /** The connection could not be made, or failed without a close code. */
+  error(error: TranscriptionError): void;
+}
+
+/** Options for opening a socket. */
+export interface SocketOptions {
+  readonly protocols?: readonly string[];
+  /** HTTP headers of the handshake (Node only: browsers cannot set them). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Give up on a handshake that takes longer than this. */
+  readonly connectTimeoutMs: number;
+}
+
+/** One open (or opening) WebSocket, as the transport drives it. */
+export interface SocketDriver {
+  /** Sends a message; `onSent` is called once it has left this process (or the browser's buffer). */
+  send(data: WireMessage, onSent?: () => void): void;
+  /** Bytes queued and not yet sent. */
+  readonly bufferedAmount: number;
+  /** Starts the closing handshake. */
+  close(code: number, reason?: string): void;
+  /** Drops the connection at once, with no handshake, and stops all reporting. */
+  terminate(): void;
+}
+
+/** Opens a socket to `url`, reporting to `handlers`. */
+export type SocketFactory = (url: string, options: SocketOptions, handlers: SocketHandlers) => SocketDriver;

@@ -1,0 +1,91 @@
+import { Observable } from 'rxjs';
+import { closeError } from '../errors/close-codes.js';
+import { defaultSocketFactory } from './default-socket.js';
+import type { SocketDriver, SocketFactory, WireMessage } from './socket-driver.js';
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  readonly url: string;
+  readonly protocols?: readonly string[];
+  /** Handshake headers (Node only). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** How sockets are made; by default `ws` in Node and the standard WebSocket in browsers. */
+  readonly socketFactory?: SocketFactory;
+}
+
+/** An open connection, handed out by the `open` event. */
+export interface Connection {
+  /** Sends a message; `onSent` is called when it has left (the flow-control signal). */
+  send(data: WireMessage, onSent?: () => void): void;
+  /** Bytes queued in the socket and not yet sent. */
+  readonly bufferedAmount: number;
+  /** Closes with a code (1000 by default). */
+  close(code?: number, reason?: string): void;
+}
+
+/** What a connection Observable emits. */
+export type TransportEvent =
+  | { readonly type: 'open'; readonly connection: Connection }
+  | { readonly type: 'message'; readonly data: WireMessage };
+
+/**
+ * A WebSocket connection as an Observable: `open` once, then each message.
+ * It completes when the server closes with 1000, and errors with a
+ * `TranscriptionError` for everything else: a refused or timed-out handshake
+ * (with the HTTP status where there is one), or any other close code (kept,
+ * with the reason, on the error). Nothing connects before subscription;
+ * unsubscribing closes with 1000.
+ */
+export function connect(options: ConnectOptions): Observable<TransportEvent> {
+  const factory = options.socketFactory ?? defaultSocketFactory;
+  return new Observable<TransportEvent>((subscriber) => {
+    let open = false;
+    let ended = false;
+    let driver: SocketDriver | undefined;
+    const connection: Connection = {
+      send: (data, onSent) => driver!.send(data, onSent),
+      get bufferedAmount() {
+        return driver!.bufferedAmount;
+      },
+      close: (code = 1000, reason = '') => driver!.close(code, reason),
+    };
+    try {
+      driver = factory(
+        options.url,
+        {
+          ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
+          ...(options.headers !== undefined ? { headers: options.headers } : {}),
+          connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+        },
+        {
+          open() {
+            open = true;
+            subscriber.next({ type: 'open', connection });
+          },
+          message(data) {
+            subscriber.next({ type: 'message', data });
+          },
+          close(code, reason) {
+            ended = true;
+            if (code === 1000) subscriber.complete();
+            else subscriber.error(closeError(code, reason));
+          },
+          error(error) {
+            ended = true;
+            subscriber.error(error);
+          },
+        },
+      );
+    } catch (error) {
+      subscriber.error(error);
+      return;
+    }
+    return () => {
+      if (ended) return;
+      if (open) driver!.close(1000, '');
+      else driver!.terminate();
+    };
+  });
+}
