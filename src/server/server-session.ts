@@ -23,6 +23,8 @@ export interface SessionCounters {
   peakQueuedBytes: number;
   /** Sessions closed by a refusal or failure, by close code. */
   closedWithError: Record<number, number>;
+  /** Every closed connection by the code its close event carried (1006: dropped without a close frame). */
+  closeCodes: Record<number, number>;
 }
 
 type Queued =
@@ -79,7 +81,10 @@ export class ServerSession {
       this.markDone = resolve;
     });
     socket.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
-    socket.on('close', () => void this.dispose());
+    socket.on('close', (code: number) => {
+      counters.closeCodes[code] = (counters.closeCodes[code] ?? 0) + 1;
+      void this.dispose();
+    });
     socket.on('error', () => void this.dispose());
   }
 

@@ -106,7 +106,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Queue no more than a few frames before reading stops.
     highWaterBytes: 64 * 1024,
   };
-  const counters: SessionCounters = { audioBytes: 0, peakQueuedBytes: 0, closedWithError: {} };
+  const counters: SessionCounters = {
+    audioBytes: 0,
+    peakQueuedBytes: 0,
+    closedWithError: {},
+    closeCodes: {},
+  };
   const sessions = new Set<ServerSession>();
   let sessionsTotal = 0;
 
@@ -138,6 +143,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     stats: () => ({
       ...counters,
       closedWithError: { ...counters.closedWithError },
+      closeCodes: { ...counters.closeCodes },
       sessions: sessions.size,
       sessionsTotal,
     }),

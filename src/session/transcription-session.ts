@@ -131,9 +131,10 @@ export class TranscriptionSession {
         this.inFlight = true;
         this.awaiting.push(message.audioEndMs);
         const isEnd = this.endQueued && this.outbox.length === 0;
+        // Counted when handed to the socket: a reply may beat the "sent" callback.
+        if (isEnd) this.onEndSent();
         this.connection.send(message.data, () => {
           this.inFlight = false;
-          if (isEnd) this.onEndSent();
           this.pump();
         });
       }

@@ -98,8 +98,16 @@ export const nodeSocketFactory: SocketFactory = (
       return socket.bufferedAmount;
     },
     close(code: number, reason?: string) {
-      if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-      else socket.close(code, reason);
+      if (socket.readyState === WebSocket.CONNECTING) {
+        socket.terminate();
+        return;
+      }
+      socket.close(code, reason);
+      // ws waits 30 s for the peer's close frame; a server that is not reading
+      // (paced, stalled) would hold the socket that long. Give it a few seconds.
+      const timer = setTimeout(() => socket.terminate(), options.closeTimeoutMs);
+      timer.unref?.();
+      socket.once('close', () => clearTimeout(timer));
     },
     terminate() {
       reporting = false;

@@ -20,6 +20,8 @@ export interface SocketOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Give up on a handshake that takes longer than this. */
   readonly connectTimeoutMs: number;
+  /** After sending a close frame, drop the connection if the peer has not answered within this. */
+  readonly closeTimeoutMs: number;
 }
 
 /** One open (or opening) WebSocket, as the transport drives it. */

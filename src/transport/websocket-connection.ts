@@ -11,6 +11,8 @@ export interface ConnectOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** How long a close handshake may take before the connection is dropped. Default 3 s. */
+  readonly closeTimeoutMs?: number;
   /** How sockets are made; by default `ws` in Node and the standard WebSocket in browsers. */
   readonly socketFactory?: SocketFactory;
 }
@@ -58,6 +60,7 @@ export function connect(options: ConnectOptions): Observable<TransportEvent> {
           ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
           ...(options.headers !== undefined ? { headers: options.headers } : {}),
           connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+          closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
         },
         {
           open() {

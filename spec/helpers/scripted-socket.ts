@@ -1,0 +1,85 @@
+import type { SchedulerLike } from 'rxjs';
+import type { SocketFactory, WireMessage } from '../../src/transport/socket-driver.js';
+
+/** What the scripted peer saw and did. */
+export interface ScriptLog {
+  readonly sent: WireMessage[];
+  closedWith: number | undefined;
+}
+
+export interface ScriptedVoskOptions {
+  /** Frames until the socket opens. Default 1. */
+  readonly openAfter?: number;
+  /** Frames from a send to its "sent" callback. Default 1. */
+  readonly sentAfter?: number;
+  /** Frames from a send to its reply. Default 1. */
+  readonly replyAfter?: number;
+  /** The reply to the n-th audio frame (1-based); default a growing partial "w1 w2 ...". */
+  readonly reply?: (n: number) => string;
+  /** The reply to EOF. */
+  readonly final?: string;
+  /** Close with this code instead of answering the n-th audio frame. */
+  readonly closeAt?: { readonly frame: number; readonly code: number; readonly reason: string };
+}
+
+/**
+ * A Vosk-speaking peer on a scheduler, for marble tests of the session's
+ * ordering: it opens, acknowledges sends and answers each audio frame and the
+ * EOF after fixed numbers of frames, then closes with 1000, as the Vosk server does.
+ */
+export function scriptedVosk(
+  scheduler: SchedulerLike,
+  options: ScriptedVoskOptions = {},
+): {
+  factory: SocketFactory;
+  log: ScriptLog;
+} {
+  const log: ScriptLog = { sent: [], closedWith: undefined };
+  const reply =
+    options.reply ??
+    ((n: number) => JSON.stringify({ partial: Array.from({ length: n }, (_, i) => `w${i + 1}`).join(' ') }));
+  const factory: SocketFactory = (_url, _options, handlers) => {
+    let audioFrames = 0;
+    let closed = false;
+    scheduler.schedule(() => handlers.open(), options.openAfter ?? 1);
+    return {
+      send(data, onSent) {
+        if (closed) return;
+        log.sent.push(data);
+        if (onSent) scheduler.schedule(() => onSent(), options.sentAfter ?? 1);
+        if (typeof data === 'string' && data.includes('"config"')) return;
+        const isEof = typeof data === 'string';
+        const n = isEof ? 0 : ++audioFrames;
+        scheduler.schedule(() => {
+          if (closed) return;
+          if (options.closeAt !== undefined && n === options.closeAt.frame) {
+            closed = true;
+            handlers.close(options.closeAt.code, options.closeAt.reason);
+            return;
+          }
+          handlers.message(isEof ? (options.final ?? '{"text": ""}') : reply(n));
+          if (isEof) {
+            scheduler.schedule(() => {
+              if (!closed) {
+                closed = true;
+                handlers.close(1000, '');
+              }
+            }, 1);
+          }
+        }, options.replyAfter ?? 1);
+      },
+      get bufferedAmount() {
+        return 0;
+      },
+      close(code) {
+        if (closed) return;
+        closed = true;
+        log.closedWith = code;
+      },
+      terminate() {
+        closed = true;
+      },
+    };
+  };
+  return { factory, log };
+}

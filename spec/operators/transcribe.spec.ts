@@ -1,0 +1,128 @@
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
+import { transcribe } from '../../src/operators/transcribe.js';
+import { VOSK_EOF } from '../../src/protocols/vosk.js';
+import { scriptedVosk } from '../helpers/scripted-socket.js';
+
+const MONO_16K: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
+const ms100: AudioChunk = { format: MONO_16K, samples: new Int16Array(1600) };
+const FINAL = JSON.stringify({
+  result: [
+    { word: 'hello', start: 0.1, end: 0.4, conf: 0.9 },
+    { word: 'world', start: 0.45, end: 0.8, conf: 0.8 },
+  ],
+  text: 'hello world',
+});
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+describe('transcribe (marbles, against a scripted Vosk peer)', () => {
+  it('sends config, then frame by frame, then EOF; emits partials as they change and completes after the final', () => {
+    const test = scheduler();
+    test.run(({ cold, expectObservable, flush }) => {
+      const peer = scriptedVosk(test, { final: FINAL });
+      // Audio starts when the socket opens (frame 1): chunks at 3, 7, 11; the end at 15.
+      const audio = cold('--a---b---c---|', { a: ms100, b: ms100, c: ms100 });
+      const result = audio.pipe(transcribe({ url: 'ws://test', socketFactory: peer.factory }));
+      expectObservable(result).toBe('----x---y---z---(f|)', {
+        x: { type: 'partial', text: 'w1', startMs: 0, endMs: 100, words: [] },
+        y: { type: 'partial', text: 'w1 w2', startMs: 0, endMs: 200, words: [] },
+        z: { type: 'partial', text: 'w1 w2 w3', startMs: 0, endMs: 300, words: [] },
+        f: {
+          type: 'final',
+          text: 'hello world',
+          startMs: 100,
+          endMs: 800,
+          words: [
+            { text: 'hello', startMs: 100, endMs: 400, confidence: 0.9 },
+            { text: 'world', startMs: 450, endMs: 800, confidence: 0.8 },
+          ],
+        },
+      });
+      flush();
+      expect(peer.log.sent[0]).toBe('{"config":{"sample_rate":16000,"words":true}}');
+      expect(peer.log.sent.slice(1, 4).map((m) => (m as Uint8Array).byteLength)).toEqual([3200, 3200, 3200]);
+      expect(peer.log.sent[4]).toBe(VOSK_EOF);
+      expect(peer.log.sent).toHaveLength(5);
+    });
+  });
+
+  it('sends the next frame only when the last has left (one in flight, in order)', () => {
+    const test = scheduler();
+    test.run(({ cold, expectObservable, flush }) => {
+      const peer = scriptedVosk(test, { sentAfter: 3, replyAfter: 1, reply: () => '{"partial": ""}' });
+      // Three frames at once: they leave at 1+0, 1+3, 1+6 (each after the last one's callback).
+      const result = cold('(abc|)', { a: ms100, b: ms100, c: ms100 }).pipe(
+        transcribe({ url: 'ws://test', socketFactory: peer.factory }),
+      );
+      expectObservable(result).toBe('-----------|');
+      flush();
+      expect(peer.log.sent.map((m) => (typeof m === 'string' ? m.slice(0, 8) : m.byteLength))).toEqual([
+        '{"config',
+        3200,
+        3200,
+        3200,
+        VOSK_EOF.slice(0, 8),
+      ]);
+    });
+  });
+
+  it('does not repeat a partial the server repeats, and drops empty finals', () => {
+    const test = scheduler();
+    test.run(({ cold, expectObservable }) => {
+      const replies = ['{"partial": "hi"}', '{"partial": "hi"}', '{"text": ""}', '{"partial": ""}'];
+      const peer = scriptedVosk(test, { reply: (n) => replies[n - 1]! });
+      const result = cold('-abcd|', { a: ms100, b: ms100, c: ms100, d: ms100 }).pipe(
+        transcribe({ url: 'ws://test', socketFactory: peer.factory }),
+      );
+      expectObservable(result).toBe('---x---|', {
+        x: { type: 'partial', text: 'hi', startMs: 0, endMs: 100, words: [] },
+      });
+    });
+  });
+
+  it('errors with the close code and reason when the server closes mid-stream', () => {
+    const test = scheduler();
+    test.run(({ cold, expectObservable }) => {
+      const peer = scriptedVosk(test, { closeAt: { frame: 2, code: 1011, reason: 'engine crashed' } });
+      const result = cold('-a-b-c|', { a: ms100, b: ms100, c: ms100 }).pipe(
+        transcribe({ url: 'ws://test', socketFactory: peer.factory }),
+      );
+      expectObservable(result).toBe(
+        '---x-#',
+        { x: expect.objectContaining({ text: 'w1' }) },
+        expect.objectContaining({
+          name: 'TranscriptionError',
+          closeCode: 1011,
+          kind: 'server',
+          retryable: true,
+          message: 'server closed with 1011: engine crashed',
+        }),
+      );
+    });
+  });
+
+  it('closes the socket with 1000 and stops the audio when unsubscribed', () => {
+    const test = scheduler();
+    test.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+      const peer = scriptedVosk(test);
+      const audio = cold('-a-a-a-a-a-a|', { a: ms100 });
+      const result = audio.pipe(transcribe({ url: 'ws://test', socketFactory: peer.factory }));
+      expectObservable(result, '^------!').toBe('---x-y-', {
+        x: expect.objectContaining({ text: 'w1' }),
+        y: expect.objectContaining({ text: 'w1 w2' }),
+      });
+      expectSubscriptions(audio.subscriptions).toBe('-^-----!');
+      flush();
+      expect(peer.log.closedWith).toBe(1000);
+    });
+  });
+
+  it('rejects a URL that is not ws:// or wss://, and bad durations', () => {
+    expect(() => transcribe({ url: 'http://localhost:2700' })).toThrow(/ws:\/\/ or wss:\/\//);
+    expect(() => transcribe({ url: 'ws://x', frameMs: 0 })).toThrow(RangeError);
+  });
+});
