@@ -118,7 +118,7 @@ describe('errors a user can act on', () => {
   it('a server that never answers the end of stream: a timeout, retryable', async () => {
     const rogue = await rogueServer((wss) =>
       wss.on('connection', (socket) =>
-        socket.on('message', (data, binary) => {
+        socket.on('message', (_data, binary) => {
           if (binary) socket.send('{"partial": ""}');
         }),
       ),
