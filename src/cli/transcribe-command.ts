@@ -143,13 +143,14 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
   let readMs = 0;
   let audio: Observable<AudioChunk> =
     file === '-' ? fromReadable(process.stdin, wavOrRaw(raw!)) : fromFile(file, raw ? { format: raw } : {});
+  if (realtime !== undefined) audio = audio.pipe(paced({ factor: realtime }));
+  // The position shown is what has gone into the pipeline (after pacing).
   audio = audio.pipe(
     tap((chunk) => {
       readMs += framesToMs(frameCount(chunk), chunk.format.sampleRate);
       live.setProgress(readMs, totalMs);
     }),
   );
-  if (realtime !== undefined) audio = audio.pipe(paced({ factor: realtime }));
 
   let server: RunningServer | undefined;
   try {
