@@ -46,7 +46,8 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== manifestHash()) {
 }
 
 // 3. Debian packages: the recogniser, its model and headers, the LibriVox test
-// recordings, and the compiler and pkg-config that build the engine.
+// recordings, the compiler and pkg-config that build the engine, and Chromium
+// for the browser tests.
 const debianPackages = [
   'pocketsphinx',
   'pocketsphinx-en-us',
@@ -55,6 +56,7 @@ const debianPackages = [
   'gcc',
   'libc6-dev',
   'pkg-config',
+  'chromium',
 ];
 function missingPackages() {
   const result = spawnSync('dpkg-query', ['-W', `-f=\${Package} \${db:Status-Status}\n`, ...debianPackages], {
