@@ -7,8 +7,9 @@ export function decodePcmBytes(bytes: Uint8Array, encoding: AudioFormat['encodin
   const size = bytesPerSample(encoding);
   const count = Math.floor(bytes.length / size);
   if (LITTLE_ENDIAN) {
-    // Copy into a fresh, aligned buffer: the input may be a view at an odd offset, and reused.
-    const copy = bytes.slice(0, count * size).buffer;
+    // Copy into a fresh, aligned buffer: the input may be a view at an odd offset, and
+    // reused. (Not bytes.slice(): on a Node Buffer that is a view, not a copy.)
+    const copy = new Uint8Array(bytes.subarray(0, count * size)).buffer;
     return encoding === 'pcm_s16le' ? new Int16Array(copy) : new Float32Array(copy);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, count * size);
@@ -60,7 +61,7 @@ export class PcmByteDecoder {
       input.set(bytes, this.carry.length);
     }
     const whole = input.length - (input.length % this.frameBytes);
-    this.carry = input.slice(whole);
+    this.carry = new Uint8Array(input.subarray(whole)); // a copy: the caller may reuse its buffer
     if (whole === 0) return undefined;
     return decodePcmBytes(input.subarray(0, whole), this.format.encoding);
   }

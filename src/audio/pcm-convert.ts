@@ -13,7 +13,7 @@ export function floatToInt16(input: Float32Array): Int16Array {
   return out;
 }
 
-/** 16-bit samples to floats in [-1, 1). */
+/** 16-bit samples to floats in [-1, 1] (-32768 to -1, 32767 to 1). */
 export function int16ToFloat(input: Int16Array): Float32Array {
   const out = new Float32Array(input.length);
   for (let i = 0; i < input.length; i++) {

@@ -13,7 +13,7 @@ export class SampleRing<T extends Int16Array | Float32Array> {
     initialCapacity: number,
     private readonly maxCapacity = Number.POSITIVE_INFINITY,
   ) {
-    this.buffer = make(Math.max(1, initialCapacity));
+    this.buffer = make(Math.max(1, Math.min(initialCapacity, maxCapacity)));
   }
 
   /** Samples held. */
@@ -27,6 +27,9 @@ export class SampleRing<T extends Int16Array | Float32Array> {
 
   /** Appends samples (grows the buffer when needed, up to maxCapacity). */
   write(samples: T): void {
+    if (this.size + samples.length > this.maxCapacity) {
+      throw new RangeError(`SampleRing over its capacity of ${this.maxCapacity} samples`);
+    }
     if (this.size + samples.length > this.buffer.length) this.grow(this.size + samples.length);
     const tail = (this.head + this.size) % this.buffer.length;
     const first = Math.min(samples.length, this.buffer.length - tail);
@@ -37,7 +40,7 @@ export class SampleRing<T extends Int16Array | Float32Array> {
 
   /** Removes and returns the oldest `count` samples (fewer if fewer are held). */
   read(count: number): T {
-    const n = Math.min(count, this.size);
+    const n = Math.max(0, Math.min(count, this.size));
     const out = this.make(n);
     const first = Math.min(n, this.buffer.length - this.head);
     out.set(this.buffer.subarray(this.head, this.head + first), 0);
@@ -49,7 +52,7 @@ export class SampleRing<T extends Int16Array | Float32Array> {
 
   /** Drops the oldest `count` samples. */
   discard(count: number): void {
-    const n = Math.min(count, this.size);
+    const n = Math.max(0, Math.min(count, this.size));
     this.head = (this.head + n) % this.buffer.length;
     this.size -= n;
   }
@@ -60,9 +63,6 @@ export class SampleRing<T extends Int16Array | Float32Array> {
   }
 
   private grow(needed: number): void {
-    if (needed > this.maxCapacity) {
-      throw new RangeError(`SampleRing over its capacity of ${this.maxCapacity} samples`);
-    }
     const capacity = Math.min(this.maxCapacity, Math.max(needed, this.buffer.length * 2));
     const next = this.make(capacity);
     const held = this.read(this.size);

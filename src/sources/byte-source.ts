@@ -104,7 +104,8 @@ export function fromByteReader(
     let closed = false;
     let closing: Promise<void> | undefined;
     const release = (): Promise<void> => {
-      closing ??= Promise.resolve(reader?.close()).then(
+      if (reader === undefined) return Promise.resolve(); // not open yet: run() closes it once it is
+      closing ??= Promise.resolve(reader.close()).then(
         () => {},
         () => {},
       );
@@ -114,7 +115,11 @@ export function fromByteReader(
     const run = async (): Promise<void> => {
       const decoder = chunkDecoder(format, name);
       reader = await open();
-      if (closed) return;
+      if (closed) {
+        // Unsubscribed while opening: close what was just opened.
+        await release();
+        return;
+      }
       for (;;) {
         const bytes = await reader.read();
         if (closed) return;
