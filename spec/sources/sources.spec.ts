@@ -201,9 +201,14 @@ describe('fromFile', () => {
     await tick();
     expect(fdsOn(wavPath)).toBe(0);
     expect(openFds()).toBe(before);
-    const reading = chunksOf(existing);
-    await eventually(() => expect(fdsOn(wavPath)).toBe(1), 2000);
-    await reading;
+    // Subscribed, it opens the file: open while it hands out the first chunk.
+    let subscription: { unsubscribe(): void } | undefined;
+    const openAtFirstChunk = await new Promise<number>((resolve) => {
+      subscription = existing.subscribe(() => resolve(fdsOn(wavPath)));
+    });
+    subscription?.unsubscribe();
+    expect(openAtFirstChunk).toBe(1);
+    await eventually(() => expect(fdsOn(wavPath)).toBe(0), 2000);
     await expectBadAudio(chunksOf(fromFile(missing)), missing);
   });
 
