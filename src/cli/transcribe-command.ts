@@ -54,12 +54,25 @@ function wavDurationMs(path: string): number | undefined {
 class TranscriptWriter {
   private cueIndex = 0;
 
+  private headerWritten = false;
+
   constructor(
     private readonly format: OutputFormat,
     private readonly live: LiveLine,
     private readonly out: NodeJS.WriteStream,
-  ) {
-    if (format === 'vtt') out.write(VTT_HEADER);
+  ) {}
+
+  /** The VTT header goes out with the first cue (or at the end), so a failed run writes nothing. */
+  private header(): string {
+    if (this.format !== 'vtt' || this.headerWritten) return '';
+    this.headerWritten = true;
+    return VTT_HEADER;
+  }
+
+  /** At the end of a successful run. */
+  end(): void {
+    const header = this.header();
+    if (header !== '') this.out.write(header);
   }
 
   write(event: TranscriptEvent): void {
@@ -77,7 +90,8 @@ class TranscriptWriter {
       default:
         if (event.type !== 'final') return;
         for (const cue of subtitleCues(event)) {
-          const text = this.format === 'srt' ? formatSrtCue(++this.cueIndex, cue) : formatVttCue(cue);
+          const text =
+            this.format === 'srt' ? formatSrtCue(++this.cueIndex, cue) : this.header() + formatVttCue(cue);
           this.live.above(() => this.out.write(text));
         }
     }
@@ -167,7 +181,8 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
         subscription.unsubscribe();
         reject(new Error('interrupted'));
       };
-      // A reader that went away (| head) is not an error: stop, quietly.
+      // A reader that went away (| head) is not an error: stop, quietly. The
+      // listener stays to the end of the process: the last write can fail after completion.
       const onStdoutError = (error: NodeJS.ErrnoException): void => {
         subscription.unsubscribe();
         if (error.code === 'EPIPE') resolve();
@@ -175,11 +190,9 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
       };
       process.once('SIGINT', interrupt);
       process.stdout.on('error', onStdoutError);
-      subscription.add(() => {
-        process.off('SIGINT', interrupt);
-        process.stdout.off('error', onStdoutError);
-      });
+      subscription.add(() => process.off('SIGINT', interrupt));
     });
+    writer.end();
     return 0;
   } catch (error) {
     if (

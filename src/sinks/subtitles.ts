@@ -31,20 +31,29 @@ function wrap(words: readonly string[], width: number): string[] {
   return lines;
 }
 
+/** Words of a final that has no word times, timed in proportion to their length across its span. */
+function spreadWords(event: TranscriptEvent): TranscriptWord[] {
+  const texts = event.text.split(/\s+/).filter(Boolean);
+  const letters = texts.reduce((sum, w) => sum + w.length, 0);
+  const span = Math.max(0, event.endMs - event.startMs);
+  let at = event.startMs;
+  return texts.map((text) => {
+    const startMs = at;
+    at += (span * text.length) / letters;
+    return { text, startMs: Math.round(startMs), endMs: Math.round(at) };
+  });
+}
+
 /**
  * Cuts a final result into cues that fit the limits, using the word times
- * where there are any (a final without them becomes one cue over its span).
+ * (a final without them has its span shared among its words by length).
  */
 export function subtitleCues(event: TranscriptEvent, options: SubtitleOptions = {}): SubtitleCue[] {
   const width = options.maxLineLength ?? 42;
   const maxLines = options.maxLines ?? 2;
   const maxMs = options.maxCueMs ?? 7000;
-  if (event.text === '') return [];
-  if (event.words.length === 0) {
-    return [
-      { startMs: event.startMs, endMs: event.endMs, text: wrap(event.text.split(/\s+/), width).join('\n') },
-    ];
-  }
+  const words = event.words.length > 0 ? event.words : spreadWords(event);
+  if (words.length === 0) return [];
   const cues: SubtitleCue[] = [];
   let group: TranscriptWord[] = [];
   const flush = (): void => {
@@ -59,7 +68,7 @@ export function subtitleCues(event: TranscriptEvent, options: SubtitleOptions = 
     });
     group = [];
   };
-  for (const word of event.words) {
+  for (const word of words) {
     const candidate = [...group, word];
     const fits =
       wrap(
