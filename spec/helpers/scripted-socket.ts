@@ -4,6 +4,8 @@ import type { SocketFactory, WireMessage } from '../../src/transport/socket-driv
 /** What the scripted peer saw and did. */
 export interface ScriptLog {
   readonly sent: WireMessage[];
+  /** The scheduler's time of each send. */
+  readonly sentAt: number[];
   closedWith: number | undefined;
 }
 
@@ -34,7 +36,7 @@ export function scriptedVosk(
   factory: SocketFactory;
   log: ScriptLog;
 } {
-  const log: ScriptLog = { sent: [], closedWith: undefined };
+  const log: ScriptLog = { sent: [], sentAt: [], closedWith: undefined };
   const reply =
     options.reply ??
     ((n: number) => JSON.stringify({ partial: Array.from({ length: n }, (_, i) => `w${i + 1}`).join(' ') }));
@@ -46,6 +48,7 @@ export function scriptedVosk(
       send(data, onSent) {
         if (closed) return;
         log.sent.push(data);
+        log.sentAt.push(scheduler.now());
         if (onSent) scheduler.schedule(() => onSent(), options.sentAfter ?? 1);
         if (typeof data === 'string' && data.includes('"config"')) return;
         const isEof = typeof data === 'string';

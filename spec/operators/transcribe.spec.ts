@@ -50,23 +50,26 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     });
   });
 
-  it('sends the next frame only when the last has left (one in flight, in order)', () => {
+  it('sends no more than the window ahead of the server: each reply frees room for the next frame', () => {
     const test = scheduler();
     test.run(({ cold, expectObservable, flush }) => {
-      const peer = scriptedVosk(test, { sentAfter: 3, replyAfter: 1, reply: () => '{"partial": ""}' });
-      // Three frames at once: they leave at 1+0, 1+3, 1+6 (each after the last one's callback).
-      const result = cold('(abc|)', { a: ms100, b: ms100, c: ms100 }).pipe(
-        transcribe({ url: 'ws://test', socketFactory: peer.factory }),
+      const peer = scriptedVosk(test, { replyAfter: 3, reply: () => '{"partial": ""}' });
+      // Five frames at once, a window of two: they leave two by two as replies come back.
+      const result = cold('(abcde|)', { a: ms100, b: ms100, c: ms100, d: ms100, e: ms100 }).pipe(
+        transcribe({ url: 'ws://test', socketFactory: peer.factory, windowMs: 200 }),
       );
-      expectObservable(result).toBe('-----------|');
+      expectObservable(result).toBe('----------|');
       flush();
       expect(peer.log.sent.map((m) => (typeof m === 'string' ? m.slice(0, 8) : m.byteLength))).toEqual([
         '{"config',
         3200,
         3200,
         3200,
+        3200,
+        3200,
         VOSK_EOF.slice(0, 8),
       ]);
+      expect(peer.log.sentAt).toEqual([1, 1, 1, 4, 4, 7, 7]);
     });
   });
 

@@ -34,6 +34,15 @@ export function bytesPerSample(encoding: SampleEncoding): number {
   return encoding === 'pcm_s16le' ? 2 : 4;
 }
 
+/** What a source reads before it knows the format (a WAV header fits, usually with some audio). */
+export const HEADER_READ_BYTES = 4096;
+
+/** Bytes of whole sample frames holding `ms` of audio in `format` (at least one frame). */
+export function bytesForMs(format: AudioFormat, ms: number): number {
+  const frameBytes = bytesPerSample(format.encoding) * format.channels;
+  return Math.max(1, Math.ceil((ms * format.sampleRate) / 1000)) * frameBytes;
+}
+
 /** Sample frames in a chunk. */
 export function frameCount(chunk: AudioChunk): number {
   return chunk.samples.length / chunk.format.channels;

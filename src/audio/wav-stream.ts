@@ -1,5 +1,5 @@
 import { badAudio } from '../errors/transcription-error.js';
-import type { AudioChunk, AudioFormat } from './audio-format.js';
+import { type AudioChunk, type AudioFormat, bytesForMs, HEADER_READ_BYTES } from './audio-format.js';
 import { PcmByteDecoder } from './pcm-bytes.js';
 import { describeWavFormat, parseWavHeader, type WavFormat } from './wav-header.js';
 
@@ -40,6 +40,11 @@ export class WavStreamReader {
   /** The format, once the header has been read. */
   get format(): AudioFormat | undefined {
     return this.formatValue;
+  }
+
+  /** Bytes holding `ms` of audio once the format is known; enough for a header before. */
+  bytesFor(ms: number): number {
+    return this.formatValue === undefined ? HEADER_READ_BYTES : bytesForMs(this.formatValue, ms);
   }
 
   /** Bytes of an incomplete sample frame held back. */

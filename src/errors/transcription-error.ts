@@ -7,6 +7,7 @@ export type TranscriptionErrorKind =
   | 'rate-limit'
   | 'timeout'
   | 'bad-audio'
+  | 'overflow'
   | 'breaker-open';
 
 /** Options of {@link TranscriptionError}. */

@@ -1,6 +1,9 @@
 import type { Observable, Subscriber, Subscription } from 'rxjs';
 import { type AudioChunk, framesToMs } from '../audio/audio-format.js';
 import { isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
+import { Demand } from '../flow/demand.js';
+import { FlowStats } from '../flow/flow-stats.js';
+import { controlled, type OverflowPolicy } from '../operators/controlled.js';
 import { frames } from '../operators/frames.js';
 import { toPcm16 } from '../operators/to-pcm16.js';
 import type { ProtocolResult, TranscriptionProtocol } from '../protocols/protocol.js';
@@ -13,6 +16,13 @@ export interface SessionConfig {
   readonly url: string;
   readonly protocol: TranscriptionProtocol;
   readonly frameMs: number;
+  /** Audio sent and not yet answered (or not yet left, for protocols without replies), at most. */
+  readonly windowMs: number;
+  /** Bound of the buffer for sources that cannot wait, and what overflows it does. */
+  readonly maxBufferMs: number;
+  readonly overflow: OverflowPolicy;
+  /** Stop sending while the socket holds more than this many bytes; go on when it has sent them. */
+  readonly highWaterBytes: number;
   readonly connectTimeoutMs: number;
   readonly finalTimeoutMs: number;
   readonly headers?: Readonly<Record<string, string>>;
@@ -25,6 +35,8 @@ interface Outgoing {
   readonly data: WireMessage;
   /** Where the audio stands once the server has answered this message (ms from the start). */
   readonly audioEndMs: number;
+  /** Audio in this message, in ms (0 for control messages): the credit it returns when answered. */
+  readonly durationMs: number;
 }
 
 /**
@@ -39,10 +51,13 @@ export class TranscriptionSession {
   private transport: Subscription | undefined;
   private audio: Subscription | undefined;
   private readonly outbox: Outgoing[] = [];
-  /** Audio positions of sent messages that await their reply, oldest first. */
-  private readonly awaiting: number[] = [];
-  private inFlight = false;
+  /** Sent messages that await their reply, oldest first. */
+  private readonly awaiting: Outgoing[] = [];
   private pumping = false;
+  /** Downstream demand of flow control: the window, refilled as the server answers. */
+  readonly demand = new Demand();
+  /** What flow control did with the audio. */
+  readonly flow = new FlowStats();
   private audioMs = 0;
   private endQueued = false;
   private endSent = 0;
@@ -100,43 +115,57 @@ export class TranscriptionSession {
     if (event.type === 'open') {
       this.connection = event.connection;
       for (const data of this.config.protocol.start()) this.connection.send(data);
-      const { protocol, frameMs } = this.config;
+      const { protocol, frameMs, maxBufferMs, overflow } = this.config;
+      let offset = 0;
       this.audio = this.source
-        .pipe(toPcm16({ sampleRate: protocol.sampleRate }), frames({ durationMs: frameMs }))
+        .pipe(
+          toPcm16({ sampleRate: protocol.sampleRate }),
+          frames({ durationMs: frameMs }),
+          controlled({ demand: this.demand, maxBufferMs, overflow, stats: this.flow }),
+        )
         .subscribe({
           next: (frame) => {
-            this.audioMs = framesToMs(frame.offset + frame.samples.length, protocol.sampleRate);
-            this.outbox.push({ data: protocol.encodeAudio(frame), audioEndMs: this.audioMs });
+            // Positions count what is sent: audio dropped by the overflow policy leaves no gap.
+            const durationMs = framesToMs(frame.samples.length, protocol.sampleRate);
+            offset += frame.samples.length;
+            this.audioMs = framesToMs(offset, protocol.sampleRate);
+            const wire = protocol.encodeAudio({ ...frame, offset: offset - frame.samples.length });
+            this.outbox.push({ data: wire, audioEndMs: this.audioMs, durationMs });
             this.pump();
           },
           error: (error: unknown) => this.fail(error),
           complete: () => {
             this.endQueued = true;
-            for (const data of protocol.end()) this.outbox.push({ data, audioEndMs: this.audioMs });
+            for (const data of protocol.end())
+              this.outbox.push({ data, audioEndMs: this.audioMs, durationMs: 0 });
             this.pump();
           },
         });
+      this.demand.request(this.config.windowMs);
       return;
     }
     this.onMessage(event.data);
   }
 
-  /** Sends queued messages one at a time; re-entrant calls fall through to the running loop. */
+  /**
+   * Sends queued messages in order while the socket is under its high-water
+   * mark; a "sent" callback resumes it. A loop: re-entrant calls fall through
+   * to the one running, so nothing recurses however the socket calls back.
+   */
   private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (!this.inFlight && this.outbox.length > 0 && this.connection !== undefined) {
+      while (
+        this.outbox.length > 0 &&
+        this.connection !== undefined &&
+        this.connection.bufferedAmount < this.config.highWaterBytes
+      ) {
         const message = this.outbox.shift()!;
-        this.inFlight = true;
-        this.awaiting.push(message.audioEndMs);
-        const isEnd = this.endQueued && this.outbox.length === 0;
+        this.awaiting.push(message);
         // Counted when handed to the socket: a reply may beat the "sent" callback.
-        if (isEnd) this.onEndSent();
-        this.connection.send(message.data, () => {
-          this.inFlight = false;
-          this.pump();
-        });
+        if (this.endQueued && this.outbox.length === 0 && message.durationMs === 0) this.onEndSent();
+        this.connection.send(message.data, () => this.pump());
       }
     } finally {
       this.pumping = false;
@@ -165,8 +194,8 @@ export class TranscriptionSession {
       return;
     }
     for (let i = 0; i < decoded.answers; i++) {
-      const position = this.awaiting.shift();
-      if (position === undefined) {
+      const answered = this.awaiting.shift();
+      if (answered === undefined) {
         this.fail(
           new TranscriptionError(
             `the ${this.config.protocol.name} server sent more replies than it was sent messages`,
@@ -178,7 +207,9 @@ export class TranscriptionSession {
         );
         return;
       }
-      this.answeredMs = position;
+      this.answeredMs = answered.audioEndMs;
+      // The server has consumed this audio: its room in the window is free again.
+      if (answered.durationMs > 0 && !this.finished) this.demand.request(answered.durationMs);
     }
     for (const result of decoded.results) this.emit(result);
     if (this.endSent > 0 && this.outbox.length === 0 && this.awaiting.length === 0 && !this.finished) {

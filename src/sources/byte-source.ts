@@ -1,9 +1,18 @@
 import { Observable } from 'rxjs';
-import { type AudioChunk, type AudioFormat, assertFormat } from '../audio/audio-format.js';
+import {
+  type AudioChunk,
+  type AudioFormat,
+  assertFormat,
+  bytesForMs,
+  frameCount,
+  framesToMs,
+  HEADER_READ_BYTES,
+} from '../audio/audio-format.js';
 import { PcmByteDecoder } from '../audio/pcm-bytes.js';
 import { looksLikeRiff } from '../audio/wav-header.js';
 import { WavStreamReader } from '../audio/wav-stream.js';
 import { badAudio, isTranscriptionError } from '../errors/transcription-error.js';
+import { claimUpstreamDemand } from '../flow/demand.js';
 
 /**
  * The format of a source's bytes: raw PCM of a known format, a WAV file
@@ -21,6 +30,7 @@ function sniffingDecoder(raw: AudioFormat, name: string): ChunkDecoder {
   let head = new Uint8Array(0);
   let chosen: ChunkDecoder | undefined;
   return {
+    bytesFor: (ms) => (chosen !== undefined ? chosen.bytesFor(ms) : HEADER_READ_BYTES),
     push(bytes) {
       if (chosen !== undefined) return chosen.push(bytes);
       const joined = new Uint8Array(head.length + bytes.length);
@@ -47,8 +57,12 @@ function sniffingDecoder(raw: AudioFormat, name: string): ChunkDecoder {
 
 /** Something that hands out bytes when asked: the pull side of every source. */
 export interface ByteReader {
-  /** Resolves to the next bytes, or undefined at the end. */
-  read(): Promise<Uint8Array | undefined>;
+  /**
+   * Resolves to the next bytes, or undefined at the end. `maxBytes`, under flow
+   * control, is how much is wanted: readers that choose their read size (files)
+   * take no more; streams give what they have.
+   */
+  read(maxBytes?: number): Promise<Uint8Array | undefined>;
   /** Releases the file or stream; called once, at the end or on unsubscribe. */
   close(): Promise<void> | void;
 }
@@ -56,6 +70,8 @@ export interface ByteReader {
 /** Turns bytes split anywhere into audio chunks. */
 export interface ChunkDecoder {
   push(bytes: Uint8Array): AudioChunk | undefined;
+  /** Bytes that hold `ms` of audio (whole sample frames, at least one; a header's worth before the format is known). */
+  bytesFor(ms: number): number;
   /** At the end of the bytes: returns what is left to emit; throws if they ended where they must not. */
   finish(): AudioChunk | undefined;
 }
@@ -70,6 +86,7 @@ export function chunkDecoder(format: SourceFormat, name: string): ChunkDecoder {
   assertFormat(format, name);
   const decoder = new PcmByteDecoder(format);
   return {
+    bytesFor: (ms) => bytesForMs(format, ms),
     push(bytes) {
       const samples = decoder.push(bytes);
       return samples === undefined ? undefined : { format, samples };
@@ -112,6 +129,14 @@ export function fromByteReader(
       return closing;
     };
 
+    // Subscribed under flow control (controlled(), transcribe()), the source
+    // reads only what is asked for; otherwise as fast as its consumer takes it.
+    const demand = claimUpstreamDemand(name);
+    const emit = (chunk: AudioChunk): void => {
+      subscriber.next(chunk);
+      demand?.consume(framesToMs(frameCount(chunk), chunk.format.sampleRate));
+    };
+
     const run = async (): Promise<void> => {
       const decoder = chunkDecoder(format, name);
       reader = await open();
@@ -121,15 +146,21 @@ export function fromByteReader(
         return;
       }
       for (;;) {
-        const bytes = await reader.read();
+        let limit: number | undefined;
+        if (demand !== undefined) {
+          await demand.whenDemanded();
+          if (closed) return;
+          limit = decoder.bytesFor(demand.outstanding);
+        }
+        const bytes = await reader.read(limit);
         if (closed) return;
         if (bytes === undefined) break;
         const chunk = decoder.push(bytes);
-        if (chunk !== undefined) subscriber.next(chunk);
+        if (chunk !== undefined) emit(chunk);
         if (closed) return;
       }
       const last = decoder.finish();
-      if (last !== undefined) subscriber.next(last);
+      if (last !== undefined) emit(last);
       await release();
       subscriber.complete();
     };
@@ -146,6 +177,7 @@ export function fromByteReader(
 
     return () => {
       closed = true;
+      demand?.release();
       void release();
     };
   });

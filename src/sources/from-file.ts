@@ -29,10 +29,11 @@ export function fromFile(path: string, options: FromFileOptions = {}): Observabl
     async () => {
       const handle = await open(path, 'r');
       return {
-        async read() {
+        async read(maxBytes?: number) {
           // A fresh buffer per read: downstream may hold on to what it was given.
-          const buffer = new Uint8Array(chunkBytes);
-          const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+          const size = maxBytes !== undefined ? Math.min(chunkBytes, maxBytes) : chunkBytes;
+          const buffer = new Uint8Array(size);
+          const { bytesRead } = await handle.read(buffer, 0, size, null);
           return bytesRead === 0 ? undefined : buffer.subarray(0, bytesRead);
         },
         close: () => handle.close(),
