@@ -43,13 +43,20 @@ export function scriptedVosk(
   const factory: SocketFactory = (_url, _options, handlers) => {
     let audioFrames = 0;
     let closed = false;
+    /** Bytes sent whose "sent" callback has not fired: what a real socket would still hold. */
+    let unsent = 0;
     scheduler.schedule(() => handlers.open(), options.openAfter ?? 1);
     return {
       send(data, onSent) {
         if (closed) return;
         log.sent.push(data);
         log.sentAt.push(scheduler.now());
-        if (onSent) scheduler.schedule(() => onSent(), options.sentAfter ?? 1);
+        const size = typeof data === 'string' ? data.length : data.byteLength;
+        unsent += size;
+        scheduler.schedule(() => {
+          unsent -= size;
+          onSent?.();
+        }, options.sentAfter ?? 1);
         if (typeof data === 'string' && data.includes('"config"')) return;
         const isEof = typeof data === 'string';
         const n = isEof ? 0 : ++audioFrames;
@@ -72,7 +79,7 @@ export function scriptedVosk(
         }, options.replyAfter ?? 1);
       },
       get bufferedAmount() {
-        return 0;
+        return unsent;
       },
       close(code) {
         if (closed) return;

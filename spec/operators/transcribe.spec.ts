@@ -73,6 +73,24 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     });
   });
 
+  it('holds frames while the socket is over its high-water mark and goes on as it drains', () => {
+    const test = scheduler();
+    test.run(({ cold, flush }) => {
+      const peer = scriptedVosk(test, { sentAfter: 4, replyAfter: 1, reply: () => '{"partial": ""}' });
+      const frames = Array.from({ length: 6 }, () => ms100);
+      const audio = cold('(abcdef|)', Object.fromEntries(frames.map((f, i) => ['abcdef'[i]!, f])));
+      audio
+        .pipe(
+          transcribe({ url: 'ws://test', socketFactory: peer.factory, windowMs: 1000, highWaterBytes: 6400 }),
+        )
+        .subscribe();
+      flush();
+      // 3,200-byte frames against 6,400 bytes: two in the socket at a time, the rest as they drain.
+      const audioSends = peer.log.sentAt.filter((_, i) => typeof peer.log.sent[i] !== 'string');
+      expect(audioSends).toEqual([1, 1, 5, 5, 9, 9]);
+    });
+  });
+
   it('does not repeat a partial the server repeats, and drops empty finals', () => {
     const test = scheduler();
     test.run(({ cold, expectObservable }) => {
