@@ -184,7 +184,7 @@ describe('controlled (marbles): overflow of sources that cannot wait', () => {
           const emitted: number[] = [];
           const arrivals = Array.from({ length: 40 }, () => chunk(1 + rand(120)));
           const source = new Observable<AudioChunk>((subscriber) => {
-            arrivals.forEach((c, i) => test.schedule(() => subscriber.next(c), i * 3));
+            for (const [i, c] of arrivals.entries()) test.schedule(() => subscriber.next(c), i * 3);
             test.schedule(() => subscriber.complete(), arrivals.length * 3);
           });
           controlled({ demand, maxBufferMs: 200, overflow, stats })(source).subscribe((c) =>
