@@ -47,11 +47,14 @@ export {
   type TranscriptionErrorKind,
   type TranscriptionErrorOptions,
 } from './errors/transcription-error.js';
+export { claimUpstreamDemand, Demand, withUpstreamDemand } from './flow/demand.js';
+export { type FlowSnapshot, FlowStats } from './flow/flow-stats.js';
+export { type ControlledOptions, controlled, type OverflowPolicy } from './operators/controlled.js';
 export { decodePcm } from './operators/decode-pcm.js';
 export { type FramesOptions, frames, samplesPerFrame } from './operators/frames.js';
 export { type PacedOptions, paced } from './operators/paced.js';
 export { type ToPcm16Options, toPcm16 } from './operators/to-pcm16.js';
-export { type TranscribeOptions, transcribe } from './operators/transcribe.js';
+export { type TranscribeOperator, type TranscribeOptions, transcribe } from './operators/transcribe.js';
 export type {
   DecodedMessage,
   ProtocolConnectOptions,
