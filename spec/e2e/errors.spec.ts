@@ -69,7 +69,7 @@ describe('errors a user can act on', () => {
   });
 
   it('nobody listening: a retryable network error naming the URL', async () => {
-    const error = await failure('ws://127.0.0.1:1');
+    const error = await failure('ws://127.0.0.1:1', { reconnect: { maxRetries: 2, initialDelayMs: 5 } });
     expect(error).toMatchObject({ kind: 'network', retryable: true });
     expect(error.message).toMatch(
       /could not connect to ws:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*is the server running/,
@@ -107,7 +107,7 @@ describe('errors a user can act on', () => {
       wss.on('connection', (socket) => socket.once('message', () => socket.close(1000))),
     );
     try {
-      const error = await failure(rogue.url);
+      const error = await failure(rogue.url, { reconnect: false });
       expect(error).toMatchObject({ kind: 'server', retryable: true, closeCode: 1000 });
       expect(error.message).toMatch(/before the final result/);
     } finally {
@@ -124,7 +124,7 @@ describe('errors a user can act on', () => {
       ),
     );
     try {
-      const error = await failure(rogue.url, { finalTimeoutMs: 300 });
+      const error = await failure(rogue.url, { finalTimeoutMs: 300, reconnect: false });
       expect(error).toMatchObject({ kind: 'timeout', retryable: true });
       expect(error.message).toMatch(/no final result within 300 ms/);
     } finally {
@@ -164,7 +164,7 @@ describe('errors a user can act on', () => {
       },
     });
     try {
-      const error = await failure(crashing.url);
+      const error = await failure(crashing.url, { reconnect: false });
       expect(error).toMatchObject({ kind: 'server', retryable: true, closeCode: 1011 });
       expect(error.message).toBe('server closed with 1011: recognition failed: segfault');
     } finally {

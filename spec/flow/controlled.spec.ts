@@ -230,3 +230,22 @@ describe('controlled: sources that can wait', () => {
     subscription.unsubscribe();
   });
 });
+
+describe('controlled: a pull source handing out more than asked', () => {
+  it('keeps the whole chunk (never drops audio from a source that waits)', async () => {
+    const demand = new Demand();
+    const stats = new FlowStats();
+    // One 10 s chunk at once, as a fetch() body may give a whole file, against a 1 s buffer.
+    const got: AudioChunk[] = [];
+    const done = new Promise<void>((resolve) => {
+      fromAsyncIterable([new Uint8Array(20_000)], F)
+        .pipe(controlled({ demand, maxBufferMs: 1000, stats }))
+        .subscribe({ next: (c) => got.push(c), complete: resolve });
+    });
+    demand.request(100_000);
+    await done;
+    expect(stats.pull).toBe(true);
+    expect(stats.droppedSamples).toBe(0);
+    expect(got.reduce((n, c) => n + c.samples.length, 0)).toBe(10_000);
+  });
+});

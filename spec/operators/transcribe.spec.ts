@@ -110,7 +110,7 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     test.run(({ cold, expectObservable }) => {
       const peer = scriptedVosk(test, { closeAt: { frame: 2, code: 1011, reason: 'engine crashed' } });
       const result = cold('-a-b-c|', { a: ms100, b: ms100, c: ms100 }).pipe(
-        transcribe({ url: 'ws://test', socketFactory: peer.factory }),
+        transcribe({ url: 'ws://test', socketFactory: peer.factory, reconnect: false }),
       );
       expectObservable(result).toBe(
         '---x-#',

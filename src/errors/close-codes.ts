@@ -36,8 +36,8 @@ export function classifyCloseCode(code: number): CloseCodeClass {
 }
 
 /** The error for a connection the server closed with `code` (not 1000). */
-export function closeError(code: number, reason: string): TranscriptionError {
-  const { kind, retryable } = classifyCloseCode(code);
+export function closeError(code: number, reason: string, override?: CloseCodeClass): TranscriptionError {
+  const { kind, retryable } = override ?? classifyCloseCode(code);
   const detail =
     reason !== '' ? `: ${reason}` : code === 1006 ? ': the connection dropped without a close frame' : '';
   return new TranscriptionError(`server closed with ${code}${detail}`, {

@@ -44,7 +44,8 @@ function slice(chunk: AudioChunk, from: number, to: number): AudioChunk {
  * requests it (`demand`, in ms). Upstream, a source that can wait (fromFile,
  * fromReadable, fromReadableStream, fromAsyncIterable) subscribed through
  * this operator reads only what is asked for, so the pipeline holds at most
- * the demand. A source that cannot wait (a Subject, a microphone) fills a
+ * the demand (plus the one chunk a stream may hand out beyond it; such audio
+ * is never dropped). A source that cannot wait (a Subject, a microphone) fills a
  * buffer bounded by `maxBufferMs`; what overflows is dropped by the policy
  * (or errors) and counted to the sample in `stats`. At completion, buffered
  * audio is passed on first, then completion. No recursion: a re-entrant
@@ -200,7 +201,9 @@ export function controlled(
             arrivedMs += ms(chunk);
             stallTimer?.unsubscribe();
             stallTimer = undefined;
-            if (stats.bufferedSamples + frameCount(chunk) > maxBufferSamples) {
+            // A source that waits for demand is bounded by it (give or take the one chunk a
+            // stream hands out at a time): its audio is never dropped. Pushed audio is bounded here.
+            if (!stats.pull && stats.bufferedSamples + frameCount(chunk) > maxBufferSamples) {
               if (!overflowWith(chunk)) return;
             } else enqueue(chunk);
             drain();

@@ -1,12 +1,20 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction, ReplaySubject } from 'rxjs';
 import type { AudioChunk } from '../audio/audio-format.js';
+import type { CloseCodeClass } from '../errors/close-codes.js';
 import type { FlowSnapshot } from '../flow/flow-stats.js';
 import type { TranscriptionProtocol } from '../protocols/protocol.js';
 import { vosk } from '../protocols/vosk.js';
-import { TranscriptionSession } from '../session/transcription-session.js';
+import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { SessionStatus } from '../session/session-status.js';
+import {
+  type ReconnectConfig,
+  type SessionCounters,
+  TranscriptionSession,
+} from '../session/transcription-session.js';
 import type { TranscriptEvent } from '../transcript-event.js';
 import type { SocketFactory } from '../transport/socket-driver.js';
 import type { OverflowPolicy } from './controlled.js';
+import type { Jitter } from './retry-backoff.js';
 
 /** Options of {@link transcribe}. */
 export interface TranscribeOptions {
@@ -37,12 +45,50 @@ export interface TranscribeOptions {
   readonly overflow?: OverflowPolicy;
   /** Stop sending while the socket holds this many bytes unsent; resume as it drains. Default 64 KiB. */
   readonly highWaterBytes?: number;
+  /**
+   * Reconnect after failures that are retryable (dropped connections, 1001,
+   * 1006, 1011-1014, timeouts, dead sockets), with exponential backoff and
+   * jitter, resending the audio the server had not finalised. On by default
+   * (8 retries, 250 ms to 10 s, full jitter); `false` turns it off.
+   */
+  readonly reconnect?: false | ReconnectOptions;
+  /** A breaker shared by every session to the endpoint: when open, connecting fails fast. */
+  readonly breaker?: CircuitBreaker;
+  /** Unfinalised audio kept to resend after a reconnect, at most, in ms. Default 30,000. */
+  readonly maxReplayMs?: number;
+  /** A connection awaiting replies that hears nothing for this long is dead. Default 10,000 ms. */
+  readonly deadAfterMs?: number;
+  /** Move to a fresh connection after this long (before a provider's limit), without a gap. Default: never. */
+  readonly maxConnectionMs?: number;
+  /** Overrides how close codes are classified: return `{ kind, retryable }`, or undefined for the default table. */
+  readonly classifyClose?: (code: number, reason: string) => CloseCodeClass | undefined;
 }
 
-/** The `transcribe` operator, which also reports what flow control did in its latest session. */
+/** How `transcribe` reconnects. */
+export interface ReconnectOptions {
+  /** Default 8. */
+  readonly maxRetries?: number;
+  /** Default 250 ms. */
+  readonly initialDelayMs?: number;
+  /** Default 10,000 ms. */
+  readonly maxDelayMs?: number;
+  /** Default 2. */
+  readonly multiplier?: number;
+  /** Default 'full'. */
+  readonly jitter?: Jitter;
+  /** For tests: a source of randomness in [0, 1). */
+  readonly random?: () => number;
+}
+
+/** What `stats()` reports: flow control, and the session's reconnects and replays. */
+export interface TranscribeStats extends FlowSnapshot, SessionCounters {}
+
+/** The `transcribe` operator, which also reports on its sessions without a second subscription. */
 export interface TranscribeOperator extends OperatorFunction<AudioChunk, TranscriptEvent> {
-  /** Produced, sent, dropped and buffered audio of the latest session (undefined before the first). */
-  stats(): FlowSnapshot | undefined;
+  /** Produced, sent, dropped, buffered and replayed audio and reconnects of the latest session. */
+  stats(): TranscribeStats | undefined;
+  /** The state of its sessions as it changes (the latest is replayed to a new subscriber). */
+  readonly status$: Observable<SessionStatus>;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -80,6 +126,15 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     maxBufferMs: positive('maxBufferMs', options.maxBufferMs, 5000),
     overflow: options.overflow ?? 'drop-oldest',
     highWaterBytes: positive('highWaterBytes', options.highWaterBytes, 64 * 1024),
+    reconnect: reconnectConfig(options.reconnect),
+    maxReplayMs: positive('maxReplayMs', options.maxReplayMs, 30_000),
+    deadAfterMs: positive('deadAfterMs', options.deadAfterMs, 10_000),
+    maxConnectionMs:
+      options.maxConnectionMs === undefined
+        ? undefined
+        : positive('maxConnectionMs', options.maxConnectionMs, 0),
+    breaker: options.breaker,
+    classifyClose: options.classifyClose,
     ...(options.headers !== undefined ? { headers: options.headers } : {}),
     ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
     ...(options.socketFactory !== undefined ? { socketFactory: options.socketFactory } : {}),
@@ -95,12 +150,38 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     );
   }
   let latest: TranscriptionSession | undefined;
+  const status$ = new ReplaySubject<SessionStatus>(1);
   const operator = (audio$: Observable<AudioChunk>): Observable<TranscriptEvent> =>
     new Observable<TranscriptEvent>((subscriber) => {
-      const session = new TranscriptionSession(config, audio$, subscriber);
+      const session = new TranscriptionSession(config, audio$, subscriber, (status) => status$.next(status));
       latest = session;
       session.start();
       return () => session.dispose();
     });
-  return Object.assign(operator, { stats: () => latest?.flow.snapshot() });
+  return Object.assign(operator, {
+    stats: () => (latest === undefined ? undefined : { ...latest.flow.snapshot(), ...latest.counters }),
+    status$: status$.asObservable(),
+  });
+}
+
+function reconnectConfig(options: false | ReconnectOptions | undefined): ReconnectConfig | undefined {
+  if (options === false) return undefined;
+  const maxRetries = options?.maxRetries ?? 8;
+  if (!(maxRetries >= 0) || (Number.isFinite(maxRetries) && !Number.isInteger(maxRetries))) {
+    throw new RangeError(
+      `transcribe: reconnect.maxRetries must be a whole number or Infinity, got ${maxRetries}`,
+    );
+  }
+  const config: ReconnectConfig = {
+    maxRetries,
+    initialDelayMs: positive('reconnect.initialDelayMs', options?.initialDelayMs, 250),
+    maxDelayMs: positive('reconnect.maxDelayMs', options?.maxDelayMs, 10_000),
+    multiplier: positive('reconnect.multiplier', options?.multiplier, 2),
+    jitter: options?.jitter ?? 'full',
+    random: options?.random ?? Math.random,
+  };
+  if (config.maxDelayMs < config.initialDelayMs || config.multiplier < 1) {
+    throw new RangeError('transcribe: reconnect needs maxDelayMs >= initialDelayMs and multiplier >= 1');
+  }
+  return config;
 }

@@ -1,4 +1,4 @@
-import type { AudioFrame } from '../audio/audio-format.js';
+import type { AudioChunk } from '../audio/audio-format.js';
 import type { WireMessage } from '../transport/socket-driver.js';
 
 /** A result as the server gave it: times in ms from the start of this connection's audio. */
@@ -46,7 +46,7 @@ export interface TranscriptionProtocol {
   /** Messages to send once the socket is open, before any audio. */
   start(): readonly WireMessage[];
   /** The wire form of one frame of 16-bit mono PCM at `sampleRate`. */
-  encodeAudio(frame: AudioFrame): WireMessage;
+  encodeAudio(frame: AudioChunk): WireMessage;
   /** Messages that end the stream. */
   end(): readonly WireMessage[];
   /** Decodes a server message; throws a protocol TranscriptionError for one it cannot read. */

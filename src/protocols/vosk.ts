@@ -1,4 +1,4 @@
-import type { AudioFrame } from '../audio/audio-format.js';
+import type { AudioChunk } from '../audio/audio-format.js';
 import { encodePcmBytes } from '../audio/pcm-bytes.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
@@ -59,7 +59,7 @@ export function vosk(options: VoskOptions = {}): TranscriptionProtocol {
     name: 'vosk',
     sampleRate,
     start: () => [JSON.stringify({ config: { sample_rate: sampleRate, words } })],
-    encodeAudio: (frame: AudioFrame) => encodePcmBytes(frame.samples),
+    encodeAudio: (frame: AudioChunk) => encodePcmBytes(frame.samples),
     end: () => [VOSK_EOF],
     decode(data: WireMessage): DecodedMessage {
       if (typeof data !== 'string') throw malformed('binary, expected JSON text', data);

@@ -1,154 +1,329 @@
 import type { Observable, Subscriber, Subscription } from 'rxjs';
 import { type AudioChunk, framesToMs } from '../audio/audio-format.js';
+import type { CloseCodeClass } from '../errors/close-codes.js';
 import { isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
 import { Demand } from '../flow/demand.js';
 import { FlowStats } from '../flow/flow-stats.js';
 import { controlled, type OverflowPolicy } from '../operators/controlled.js';
 import { frames } from '../operators/frames.js';
+import { type BackoffSchedule, backoffDelay } from '../operators/retry-backoff.js';
 import { toPcm16 } from '../operators/to-pcm16.js';
 import type { ProtocolResult, TranscriptionProtocol } from '../protocols/protocol.js';
+import type { BreakerTicket, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { TranscriptEvent, TranscriptWord } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
 import { type Connection, connect, type TransportEvent } from '../transport/websocket-connection.js';
+import type { SessionStatus } from './session-status.js';
+
+/** How a session reconnects (resolved options). */
+export interface ReconnectConfig extends BackoffSchedule {
+  readonly maxRetries: number;
+  readonly random: () => number;
+}
 
 /** What a session needs to run (the resolved options of `transcribe`). */
 export interface SessionConfig {
   readonly url: string;
   readonly protocol: TranscriptionProtocol;
   readonly frameMs: number;
-  /** Audio sent and not yet answered (or not yet left, for protocols without replies), at most. */
+  /** Audio sent and not yet answered, at most. */
   readonly windowMs: number;
-  /** Bound of the buffer for sources that cannot wait, and what overflows it does. */
+  /** Bound of the buffer for sources that cannot wait, and what overflows it does (and the replay buffer). */
   readonly maxBufferMs: number;
   readonly overflow: OverflowPolicy;
   /** Stop sending while the socket holds more than this many bytes; go on when it has sent them. */
   readonly highWaterBytes: number;
   readonly connectTimeoutMs: number;
   readonly finalTimeoutMs: number;
+  /** Reconnect after retryable failures (undefined: fail at the first). */
+  readonly reconnect: ReconnectConfig | undefined;
+  /** Audio sent and not yet finalised that is kept to resend after a reconnect, at most. */
+  readonly maxReplayMs: number;
+  /** A connection with replies awaited and nothing arriving for this long is dead. */
+  readonly deadAfterMs: number;
+  /** Move to a new connection after this long, where nothing is unfinalised. */
+  readonly maxConnectionMs: number | undefined;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly classifyClose: ((code: number, reason: string) => CloseCodeClass | undefined) | undefined;
   readonly headers?: Readonly<Record<string, string>>;
   readonly protocols?: readonly string[];
   readonly socketFactory?: SocketFactory;
 }
 
-/** A message waiting to be sent. */
-interface Outgoing {
-  readonly data: WireMessage;
-  /** Where the audio stands once the server has answered this message (ms from the start). */
+/** A frame of audio on the session's timeline. */
+interface TimedFrame {
+  /** Cut in place (to its unfinalised tail) when a final ends inside it. */
+  frame: AudioChunk;
+  /** Milliseconds from the start of the audio sent (the session's timeline). */
+  startMs: number;
+  readonly endMs: number;
+  /** The window credit this frame returns when first answered (0 once returned). */
+  creditMs: number;
+}
+
+/** A message sent on the current connection and awaiting its reply. */
+interface Awaited {
+  readonly frame: TimedFrame | undefined; // undefined: end-of-stream
+  /** Where the audio stands once the server has answered it. */
   readonly audioEndMs: number;
-  /** Audio in this message, in ms (0 for control messages): the credit it returns when answered. */
-  readonly durationMs: number;
+}
+
+/** What the session did, beyond flow control. */
+export interface SessionCounters {
+  /** Connections opened after the first. */
+  reconnects: number;
+  /** Audio sent again after reconnects, in ms. */
+  replayedMs: number;
+  /** Unfinalised audio dropped from the replay buffer by the overflow policy, in ms. */
+  replayDroppedMs: number;
 }
 
 /**
- * One transcription over one WebSocket connection: sends the protocol's start
- * messages, then the audio frame by frame (the next frame leaves when the last
- * has left: concatMap-style iteration in a loop, never recursion), then
- * end-of-stream; decodes the replies into TranscriptEvents on the timeline of
- * the audio; completes after the final result that follows end-of-stream.
+ * One logical transcription, over as many connections as it takes. The audio
+ * goes through flow control frame by frame (a loop, never recursion); frames
+ * the server has not finalised are kept (bounded by `maxReplayMs`) and sent
+ * again first on a new connection, whose timestamps are shifted onto one
+ * timeline from the start of the audio; finals already emitted are not
+ * emitted again. Completes after the final that follows end-of-stream.
  */
 export class TranscriptionSession {
   private connection: Connection | undefined;
   private transport: Subscription | undefined;
   private audio: Subscription | undefined;
-  private readonly outbox: Outgoing[] = [];
-  /** Sent messages that await their reply, oldest first. */
-  private readonly awaiting: Outgoing[] = [];
+  private ticket: BreakerTicket | undefined;
+  /** Frames from flow control not yet sent on the current connection. */
+  private pending: TimedFrame[] = [];
+  /** Frames sent (on any connection) whose audio the server has not finalised. */
+  private unfinalised: TimedFrame[] = [];
+  private readonly awaiting: Awaited[] = [];
   private pumping = false;
-  /** Downstream demand of flow control: the window, refilled as the server answers. */
   readonly demand = new Demand();
-  /** What flow control did with the audio. */
   readonly flow = new FlowStats();
+  readonly counters: SessionCounters = { reconnects: 0, replayedMs: 0, replayDroppedMs: 0 };
   private audioMs = 0;
-  private endQueued = false;
-  private endSent = 0;
+  private audioDone = false;
+  private endSentHere = false;
+  /** The session's time of the current connection's time 0. */
+  private offsetMs = 0;
   private answeredMs = 0;
   private lastFinalEndMs = 0;
   private lastPartial = '';
   private finished = false;
+  private opened = 0;
+  private attempt = 0;
+  private openedAt = 0;
+  private lastHeard = 0;
   private finalTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private deadTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly config: SessionConfig,
     private readonly source: Observable<AudioChunk>,
     private readonly subscriber: Subscriber<TranscriptEvent>,
+    private readonly report: (status: SessionStatus) => void,
   ) {}
 
   start(): void {
+    this.connect();
+  }
+
+  /** Releases the socket (closing it with 1000), the audio source and timers. */
+  dispose(): void {
+    if (!this.finished) this.report({ state: 'closed' });
+    this.finished = true;
+    this.clearTimers();
+    this.audio?.unsubscribe();
+    this.detach();
+    this.pending = [];
+    this.unfinalised = [];
+  }
+
+  private clearTimers(): void {
+    if (this.finalTimer !== undefined) clearTimeout(this.finalTimer);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    if (this.deadTimer !== undefined) clearInterval(this.deadTimer);
+    this.finalTimer = this.retryTimer = this.deadTimer = undefined;
+  }
+
+  // --- connections -------------------------------------------------------
+
+  private connect(reason?: 'rotation'): void {
+    this.report({ state: 'connecting', attempt: this.attempt, ...(reason ? { reason } : {}) });
+    const ticket = this.config.breaker?.acquire();
+    if (ticket instanceof Error) {
+      this.onLost(ticket, false);
+      return;
+    }
+    this.ticket = ticket;
     const extra = this.config.protocol.connectOptions?.() ?? {};
     const protocols = this.config.protocols ?? extra.protocols;
     const headers = { ...extra.headers, ...this.config.headers };
+    let open = false;
     this.transport = connect({
       url: this.config.url,
       connectTimeoutMs: this.config.connectTimeoutMs,
       ...(protocols !== undefined ? { protocols } : {}),
       ...(Object.keys(headers).length > 0 ? { headers } : {}),
       ...(this.config.socketFactory !== undefined ? { socketFactory: this.config.socketFactory } : {}),
+      ...(this.config.classifyClose !== undefined ? { classifyClose: this.config.classifyClose } : {}),
     }).subscribe({
-      next: (event) => this.onTransport(event),
-      error: (error: unknown) => this.fail(error),
+      next: (event) => {
+        if (event.type === 'open') open = true;
+        this.onTransport(event);
+      },
+      error: (error: unknown) => this.onLost(error, open),
       complete: () => {
         if (!this.finished) {
-          this.fail(
-            new TranscriptionError('the server closed the connection (1000) before the final result', {
+          const error = new TranscriptionError(
+            'the server closed the connection (1000) before the final result',
+            {
               kind: 'server',
               retryable: true,
               closeCode: 1000,
-            }),
+            },
           );
+          this.onLost(error, open);
         }
       },
     });
   }
 
-  /** Releases the socket (closing it with 1000), the audio source and timers. */
-  dispose(): void {
-    this.finished = true;
-    if (this.finalTimer !== undefined) clearTimeout(this.finalTimer);
-    this.finalTimer = undefined;
-    this.audio?.unsubscribe();
-    this.transport?.unsubscribe();
-    this.outbox.length = 0;
+  /** Drops the current connection (closing it with 1000 if it is open). */
+  private detach(): void {
+    const transport = this.transport;
+    this.transport = undefined;
     this.connection = undefined;
+    this.awaiting.length = 0;
+    this.endSentHere = false;
+    if (this.deadTimer !== undefined) clearInterval(this.deadTimer);
+    this.deadTimer = undefined;
+    this.ticket?.release();
+    this.ticket = undefined;
+    transport?.unsubscribe();
   }
 
-  private onTransport(event: TransportEvent): void {
-    if (event.type === 'open') {
-      this.connection = event.connection;
-      for (const data of this.config.protocol.start()) this.connection.send(data);
-      const { protocol, frameMs, maxBufferMs, overflow } = this.config;
-      let offset = 0;
-      this.audio = this.source
-        .pipe(
-          toPcm16({ sampleRate: protocol.sampleRate }),
-          frames({ durationMs: frameMs }),
-          controlled({ demand: this.demand, maxBufferMs, overflow, stats: this.flow }),
-        )
-        .subscribe({
-          next: (frame) => {
-            // Positions count what is sent: audio dropped by the overflow policy leaves no gap.
-            const durationMs = framesToMs(frame.samples.length, protocol.sampleRate);
-            offset += frame.samples.length;
-            this.audioMs = framesToMs(offset, protocol.sampleRate);
-            const wire = protocol.encodeAudio({ ...frame, offset: offset - frame.samples.length });
-            this.outbox.push({ data: wire, audioEndMs: this.audioMs, durationMs });
-            this.pump();
-          },
-          error: (error: unknown) => this.fail(error),
-          complete: () => {
-            this.endQueued = true;
-            for (const data of protocol.end())
-              this.outbox.push({ data, audioEndMs: this.audioMs, durationMs: 0 });
-            this.pump();
-          },
-        });
-      this.demand.request(this.config.windowMs);
+  private onLost(error: unknown, wasOpen: boolean): void {
+    if (this.finished) return;
+    if (!wasOpen && isTranscriptionError(error) && error.kind !== 'breaker-open') this.ticket?.failure();
+    this.detach();
+    const reconnect = this.config.reconnect;
+    const retryable = isTranscriptionError(error) && error.retryable;
+    if (reconnect === undefined || !retryable || this.attempt >= reconnect.maxRetries) {
+      this.fail(error);
       return;
     }
-    this.onMessage(event.data);
+    this.attempt += 1;
+    const delayMs = backoffDelay(reconnect, this.attempt, this.lastDelay, reconnect.random);
+    this.lastDelay = delayMs;
+    this.report({
+      state: 'reconnecting',
+      attempt: this.attempt,
+      delayMs,
+      error: error as TranscriptionError,
+    });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delayMs);
+  }
+  private lastDelay = 0;
+
+  private onTransport(event: TransportEvent): void {
+    if (event.type === 'message') {
+      this.lastHeard = Date.now();
+      this.onMessage(event.data);
+      return;
+    }
+    this.connection = event.connection;
+    this.opened += 1;
+    if (this.opened > 1) this.counters.reconnects += 1;
+    this.openedAt = this.lastHeard = Date.now();
+    for (const data of this.config.protocol.start()) this.connection.send(data);
+    // Open and configured: a success for the breaker and the retry count.
+    this.ticket?.success();
+    this.ticket = undefined;
+    this.attempt = 0;
+    this.lastDelay = 0;
+    this.report({ state: 'open', connections: this.opened });
+    // The new connection starts where the unfinalised audio starts; it goes first.
+    const replay = this.unfinalised;
+    this.unfinalised = [];
+    this.pending = [...replay, ...this.pending];
+    this.offsetMs = this.pending[0]?.startMs ?? this.audioMs;
+    this.answeredMs = this.offsetMs;
+    for (const timed of replay) this.counters.replayedMs += timed.endMs - timed.startMs;
+    this.watchForSilence();
+    if (this.audio === undefined) this.startAudio();
+    this.pump();
+  }
+
+  /** A connection awaiting replies that hears nothing for deadAfterMs is dead (no FIN needed). */
+  private watchForSilence(): void {
+    const every = Math.max(10, Math.min(1000, this.config.deadAfterMs / 4));
+    this.deadTimer = setInterval(() => {
+      if (this.awaiting.length === 0) {
+        this.lastHeard = Date.now();
+        return;
+      }
+      if (Date.now() - this.lastHeard >= this.config.deadAfterMs) {
+        this.onLost(
+          new TranscriptionError(
+            `no reply from the server for ${this.config.deadAfterMs} ms with audio awaiting one: the connection is dead`,
+            { kind: 'timeout', retryable: true },
+          ),
+          true,
+        );
+      }
+    }, every);
+    // A timer for a dead connection must not keep a Node process alive by itself.
+    (this.deadTimer as { unref?: () => void }).unref?.();
   }
 
   /**
-   * Sends queued messages in order while the socket is under its high-water
+   * After maxConnectionMs, moves to a new connection right after a final, when
+   * the least is unfinalised; that little is sent again first on the new one,
+   * so the timeline has no gap and nothing is lost.
+   */
+  private maybeRotate(): void {
+    const limit = this.config.maxConnectionMs;
+    if (limit === undefined || this.connection === undefined || this.audioDone) return;
+    if (Date.now() - this.openedAt < limit) return;
+    this.detach();
+    this.connect('rotation');
+  }
+
+  private startAudio(): void {
+    const { protocol, frameMs, maxBufferMs, overflow } = this.config;
+    this.audio = this.source
+      .pipe(
+        toPcm16({ sampleRate: protocol.sampleRate }),
+        frames({ durationMs: frameMs }),
+        controlled({ demand: this.demand, maxBufferMs, overflow, stats: this.flow }),
+      )
+      .subscribe({
+        next: (frame) => {
+          // Positions count what is sent: audio dropped by the overflow policy leaves no gap.
+          const durationMs = framesToMs(frame.samples.length, protocol.sampleRate);
+          const startMs = this.audioMs;
+          this.audioMs += durationMs;
+          this.pending.push({ frame, startMs, endMs: this.audioMs, creditMs: durationMs });
+          this.pump();
+        },
+        error: (error: unknown) => this.fail(error),
+        complete: () => {
+          this.audioDone = true;
+          this.report({ state: 'closing' });
+          this.pump();
+        },
+      });
+    this.demand.request(this.config.windowMs);
+  }
+
+  // --- sending -------------------------------------------------------------
+
+  /**
+   * Sends pending frames in order while the socket is under its high-water
    * mark; a "sent" callback resumes it. A loop: re-entrant calls fall through
    * to the one running, so nothing recurses however the socket calls back.
    */
@@ -156,25 +331,32 @@ export class TranscriptionSession {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (
-        this.outbox.length > 0 &&
-        this.connection !== undefined &&
-        this.connection.bufferedAmount < this.config.highWaterBytes
-      ) {
-        const message = this.outbox.shift()!;
-        this.awaiting.push(message);
-        // Counted when handed to the socket: a reply may beat the "sent" callback.
-        if (this.endQueued && this.outbox.length === 0 && message.durationMs === 0) this.onEndSent();
-        this.connection.send(message.data, () => this.pump());
+      const { protocol, highWaterBytes } = this.config;
+      while (this.connection !== undefined && this.connection.bufferedAmount < highWaterBytes) {
+        const timed = this.pending.shift();
+        if (timed === undefined) {
+          if (this.audioDone && !this.endSentHere) this.sendEnd();
+          break;
+        }
+        this.unfinalised.push(timed);
+        this.awaiting.push({ frame: timed, audioEndMs: timed.endMs });
+        this.connection.send(protocol.encodeAudio(timed.frame), () => this.pump());
       }
     } finally {
       this.pumping = false;
     }
+    this.boundReplay();
   }
 
-  private onEndSent(): void {
-    this.endSent += 1;
-    if (this.finalTimer !== undefined || this.finished) return;
+  private sendEnd(): void {
+    const connection = this.connection!;
+    this.endSentHere = true;
+    for (const data of this.config.protocol.end()) {
+      this.awaiting.push({ frame: undefined, audioEndMs: this.audioMs });
+      connection.send(data);
+    }
+    // From the latest end-of-stream: a reconnect after it restarts the wait.
+    if (this.finalTimer !== undefined) clearTimeout(this.finalTimer);
     this.finalTimer = setTimeout(() => {
       this.fail(
         new TranscriptionError(`no final result within ${this.config.finalTimeoutMs} ms of end-of-stream`, {
@@ -185,6 +367,31 @@ export class TranscriptionSession {
     }, this.config.finalTimeoutMs);
   }
 
+  /** Keeps the unfinalised audio within maxReplayMs by the overflow policy. */
+  private boundReplay(): void {
+    let held = 0;
+    for (const timed of this.unfinalised) held += timed.endMs - timed.startMs;
+    if (held <= this.config.maxReplayMs) return;
+    if (this.config.overflow === 'error') {
+      this.fail(
+        new TranscriptionError(
+          `the server has not finalised the last ${Math.round(held)} ms of audio, over the ${this.config.maxReplayMs} ms kept to resend (overflow: 'error')`,
+          { kind: 'overflow', retryable: false },
+        ),
+      );
+      return;
+    }
+    // Both drop policies give up the oldest unfinalised audio: it has been sent already;
+    // only its second chance after a reconnect is lost, and that is counted.
+    while (held > this.config.maxReplayMs && this.unfinalised.length > 1) {
+      const dropped = this.unfinalised.shift()!;
+      held -= dropped.endMs - dropped.startMs;
+      this.counters.replayDroppedMs += dropped.endMs - dropped.startMs;
+    }
+  }
+
+  // --- receiving ------------------------------------------------------------
+
   private onMessage(data: WireMessage): void {
     let decoded: ReturnType<TranscriptionProtocol['decode']>;
     try {
@@ -193,6 +400,7 @@ export class TranscriptionSession {
       this.fail(error);
       return;
     }
+    let endAnswered = false;
     for (let i = 0; i < decoded.answers; i++) {
       const answered = this.awaiting.shift();
       if (answered === undefined) {
@@ -208,12 +416,19 @@ export class TranscriptionSession {
         return;
       }
       this.answeredMs = answered.audioEndMs;
+      if (answered.frame === undefined) endAnswered = true;
       // The server has consumed this audio: its room in the window is free again.
-      if (answered.durationMs > 0 && !this.finished) this.demand.request(answered.durationMs);
+      else if (answered.frame.creditMs > 0 && !this.finished) {
+        const credit = answered.frame.creditMs;
+        answered.frame.creditMs = 0;
+        this.demand.request(credit);
+      }
     }
     for (const result of decoded.results) this.emit(result);
-    if (this.endSent > 0 && this.outbox.length === 0 && this.awaiting.length === 0 && !this.finished) {
+    if (endAnswered && this.awaiting.length === 0 && !this.finished) {
       const subscriber = this.subscriber;
+      this.report({ state: 'closed', code: 1000 });
+      this.finished = true;
       this.dispose();
       subscriber.complete();
     }
@@ -236,25 +451,56 @@ export class TranscriptionSession {
     }
     this.lastPartial = '';
     if (result.text === '') return; // an utterance of silence or noise
-    const words: TranscriptWord[] = result.words.map((w) => ({ ...w }));
+    // Onto the session's timeline; words already emitted (before a reconnect) are not again.
+    const words: TranscriptWord[] = result.words
+      .map((w) => ({ ...w, startMs: w.startMs + this.offsetMs, endMs: w.endMs + this.offsetMs }))
+      .filter((w) => w.endMs > this.lastFinalEndMs);
+    if (result.words.length > 0 && words.length === 0) return;
+    const text = words.length === result.words.length ? result.text : words.map((w) => w.text).join(' ');
     const startMs = words[0]?.startMs ?? this.lastFinalEndMs;
     const endMs = words.at(-1)?.endMs ?? Math.max(startMs, this.answeredMs);
     this.lastFinalEndMs = endMs;
-    this.subscriber.next({ type: 'final', text: result.text, startMs, endMs, words });
+    if (words.length > 0) this.finalise(endMs);
+    this.subscriber.next({ type: 'final', text, startMs, endMs, words });
+    if (words.length > 0) this.maybeRotate();
+  }
+
+  /** Audio up to `endMs` is settled: it need not be resent (a frame across it keeps its tail). */
+  private finalise(endMs: number): void {
+    while (this.unfinalised.length > 0) {
+      const head = this.unfinalised[0]!;
+      if (head.endMs <= endMs) {
+        this.unfinalised.shift();
+        continue;
+      }
+      if (head.startMs < endMs) {
+        // In place: an awaited reply to this frame still returns its credit once.
+        const { frame } = head;
+        const cut = Math.round(((endMs - head.startMs) * frame.format.sampleRate) / 1000);
+        head.frame = { ...frame, samples: frame.samples.subarray(cut * frame.format.channels) };
+        head.startMs += framesToMs(cut, frame.format.sampleRate);
+      }
+      break;
+    }
   }
 
   private fail(error: unknown): void {
     if (this.finished) return;
     const subscriber = this.subscriber;
+    const typed = isTranscriptionError(error)
+      ? error
+      : new TranscriptionError(`transcription failed: ${(error as Error)?.message ?? String(error)}`, {
+          kind: 'server',
+          retryable: false,
+          cause: error,
+        });
+    this.report({
+      state: 'closed',
+      ...(typed.closeCode !== undefined ? { code: typed.closeCode } : {}),
+      error: typed,
+    });
+    this.finished = true;
     this.dispose();
-    subscriber.error(
-      isTranscriptionError(error)
-        ? error
-        : new TranscriptionError(`transcription failed: ${(error as Error)?.message ?? String(error)}`, {
-            kind: 'server',
-            retryable: false,
-            cause: error,
-          }),
-    );
+    subscriber.error(typed);
   }
 }

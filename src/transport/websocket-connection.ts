@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { closeError } from '../errors/close-codes.js';
+import { type CloseCodeClass, closeError } from '../errors/close-codes.js';
 import { defaultSocketFactory } from './default-socket.js';
 import type { SocketDriver, SocketFactory, WireMessage } from './socket-driver.js';
 
@@ -15,6 +15,8 @@ export interface ConnectOptions {
   readonly closeTimeoutMs?: number;
   /** How sockets are made; by default `ws` in Node and the standard WebSocket in browsers. */
   readonly socketFactory?: SocketFactory;
+  /** Overrides the close-code table: return a class for a code, or undefined to keep the table's. */
+  readonly classifyClose?: (code: number, reason: string) => CloseCodeClass | undefined;
 }
 
 /** An open connection, handed out by the `open` event. */
@@ -73,7 +75,7 @@ export function connect(options: ConnectOptions): Observable<TransportEvent> {
           close(code, reason) {
             ended = true;
             if (code === 1000) subscriber.complete();
-            else subscriber.error(closeError(code, reason));
+            else subscriber.error(closeError(code, reason, options.classifyClose?.(code, reason)));
           },
           error(error) {
             ended = true;
