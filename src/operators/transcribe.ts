@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction, ReplaySubject } from 'rxjs';
+import { asyncScheduler, Observable, type OperatorFunction, ReplaySubject, type SchedulerLike } from 'rxjs';
 import type { AudioChunk } from '../audio/audio-format.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
 import type { FlowSnapshot } from '../flow/flow-stats.js';
@@ -62,6 +62,8 @@ export interface TranscribeOptions {
   readonly maxConnectionMs?: number;
   /** Overrides how close codes are classified: return `{ kind, retryable }`, or undefined for the default table. */
   readonly classifyClose?: (code: number, reason: string) => CloseCodeClass | undefined;
+  /** For tests: the scheduler of the session's timers (retry delays, dead-socket checks, final timeout). */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** How `transcribe` reconnects. */
@@ -135,6 +137,7 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
         : positive('maxConnectionMs', options.maxConnectionMs, 0),
     breaker: options.breaker,
     classifyClose: options.classifyClose,
+    scheduler: options.scheduler ?? asyncScheduler,
     ...(options.headers !== undefined ? { headers: options.headers } : {}),
     ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
     ...(options.socketFactory !== undefined ? { socketFactory: options.socketFactory } : {}),

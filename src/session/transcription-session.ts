@@ -1,4 +1,4 @@
-import type { Observable, Subscriber, Subscription } from 'rxjs';
+import type { Observable, SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import { type AudioChunk, framesToMs } from '../audio/audio-format.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
 import { isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
@@ -45,6 +45,8 @@ export interface SessionConfig {
   readonly maxConnectionMs: number | undefined;
   readonly breaker: CircuitBreaker | undefined;
   readonly classifyClose: ((code: number, reason: string) => CloseCodeClass | undefined) | undefined;
+  /** The clock and timers (retry delays, dead-socket checks, the final's timeout). */
+  readonly scheduler: SchedulerLike;
   readonly headers?: Readonly<Record<string, string>>;
   readonly protocols?: readonly string[];
   readonly socketFactory?: SocketFactory;
@@ -70,6 +72,8 @@ interface Awaited {
 
 /** What the session did, beyond flow control. */
 export interface SessionCounters {
+  /** Audio sent and not yet finalised by the server, in ms: what a reconnect would resend. */
+  unfinalisedMs: number;
   /** Connections opened after the first. */
   reconnects: number;
   /** Audio sent again after reconnects, in ms. */
@@ -99,7 +103,7 @@ export class TranscriptionSession {
   private pumping = false;
   readonly demand = new Demand();
   readonly flow = new FlowStats();
-  readonly counters: SessionCounters = { reconnects: 0, replayedMs: 0, replayDroppedMs: 0 };
+  private readonly tallies = { reconnects: 0, replayedMs: 0, replayDroppedMs: 0 };
   private audioMs = 0;
   private audioDone = false;
   private endSentHere = false;
@@ -113,9 +117,9 @@ export class TranscriptionSession {
   private attempt = 0;
   private openedAt = 0;
   private lastHeard = 0;
-  private finalTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private deadTimer: ReturnType<typeof setInterval> | undefined;
+  private finalTimer: Subscription | undefined;
+  private retryTimer: Subscription | undefined;
+  private deadTimer: Subscription | undefined;
 
   constructor(
     private readonly config: SessionConfig,
@@ -126,6 +130,13 @@ export class TranscriptionSession {
 
   start(): void {
     this.connect();
+  }
+
+  /** Reconnects, replays and the audio awaiting finalisation, now. */
+  get counters(): SessionCounters {
+    let unfinalisedMs = 0;
+    for (const timed of this.unfinalised) unfinalisedMs += timed.endMs - timed.startMs;
+    return { ...this.tallies, unfinalisedMs };
   }
 
   /** Releases the socket (closing it with 1000), the audio source and timers. */
@@ -140,9 +151,9 @@ export class TranscriptionSession {
   }
 
   private clearTimers(): void {
-    if (this.finalTimer !== undefined) clearTimeout(this.finalTimer);
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    if (this.deadTimer !== undefined) clearInterval(this.deadTimer);
+    this.finalTimer?.unsubscribe();
+    this.retryTimer?.unsubscribe();
+    this.deadTimer?.unsubscribe();
     this.finalTimer = this.retryTimer = this.deadTimer = undefined;
   }
 
@@ -163,6 +174,7 @@ export class TranscriptionSession {
     this.transport = connect({
       url: this.config.url,
       connectTimeoutMs: this.config.connectTimeoutMs,
+      heartbeat: { intervalMs: this.config.deadAfterMs / 2, timeoutMs: this.config.deadAfterMs },
       ...(protocols !== undefined ? { protocols } : {}),
       ...(Object.keys(headers).length > 0 ? { headers } : {}),
       ...(this.config.socketFactory !== undefined ? { socketFactory: this.config.socketFactory } : {}),
@@ -196,7 +208,7 @@ export class TranscriptionSession {
     this.connection = undefined;
     this.awaiting.length = 0;
     this.endSentHere = false;
-    if (this.deadTimer !== undefined) clearInterval(this.deadTimer);
+    this.deadTimer?.unsubscribe();
     this.deadTimer = undefined;
     this.ticket?.release();
     this.ticket = undefined;
@@ -222,7 +234,7 @@ export class TranscriptionSession {
       delayMs,
       error: error as TranscriptionError,
     });
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.config.scheduler.schedule(() => {
       this.retryTimer = undefined;
       this.connect();
     }, delayMs);
@@ -231,14 +243,14 @@ export class TranscriptionSession {
 
   private onTransport(event: TransportEvent): void {
     if (event.type === 'message') {
-      this.lastHeard = Date.now();
+      this.lastHeard = this.config.scheduler.now();
       this.onMessage(event.data);
       return;
     }
     this.connection = event.connection;
     this.opened += 1;
-    if (this.opened > 1) this.counters.reconnects += 1;
-    this.openedAt = this.lastHeard = Date.now();
+    if (this.opened > 1) this.tallies.reconnects += 1;
+    this.openedAt = this.lastHeard = this.config.scheduler.now();
     for (const data of this.config.protocol.start()) this.connection.send(data);
     // Open and configured: a success for the breaker and the retry count.
     this.ticket?.success();
@@ -252,7 +264,7 @@ export class TranscriptionSession {
     this.pending = [...replay, ...this.pending];
     this.offsetMs = this.pending[0]?.startMs ?? this.audioMs;
     this.answeredMs = this.offsetMs;
-    for (const timed of replay) this.counters.replayedMs += timed.endMs - timed.startMs;
+    for (const timed of replay) this.tallies.replayedMs += timed.endMs - timed.startMs;
     this.watchForSilence();
     if (this.audio === undefined) this.startAudio();
     this.pump();
@@ -261,12 +273,12 @@ export class TranscriptionSession {
   /** A connection awaiting replies that hears nothing for deadAfterMs is dead (no FIN needed). */
   private watchForSilence(): void {
     const every = Math.max(10, Math.min(1000, this.config.deadAfterMs / 4));
-    this.deadTimer = setInterval(() => {
+    const check = (): void => {
       if (this.awaiting.length === 0) {
-        this.lastHeard = Date.now();
+        this.lastHeard = this.config.scheduler.now();
         return;
       }
-      if (Date.now() - this.lastHeard >= this.config.deadAfterMs) {
+      if (this.config.scheduler.now() - this.lastHeard >= this.config.deadAfterMs) {
         this.onLost(
           new TranscriptionError(
             `no reply from the server for ${this.config.deadAfterMs} ms with audio awaiting one: the connection is dead`,
@@ -275,9 +287,12 @@ export class TranscriptionSession {
           true,
         );
       }
+    };
+    // A periodic check on the session's scheduler (a marble test's virtual clock, too).
+    this.deadTimer = this.config.scheduler.schedule(function tick(this: SchedulerAction<unknown>) {
+      check();
+      this.schedule(undefined, every);
     }, every);
-    // A timer for a dead connection must not keep a Node process alive by itself.
-    (this.deadTimer as { unref?: () => void }).unref?.();
   }
 
   /**
@@ -288,7 +303,7 @@ export class TranscriptionSession {
   private maybeRotate(): void {
     const limit = this.config.maxConnectionMs;
     if (limit === undefined || this.connection === undefined || this.audioDone) return;
-    if (Date.now() - this.openedAt < limit) return;
+    if (this.config.scheduler.now() - this.openedAt < limit) return;
     this.detach();
     this.connect('rotation');
   }
@@ -356,8 +371,8 @@ export class TranscriptionSession {
       connection.send(data);
     }
     // From the latest end-of-stream: a reconnect after it restarts the wait.
-    if (this.finalTimer !== undefined) clearTimeout(this.finalTimer);
-    this.finalTimer = setTimeout(() => {
+    this.finalTimer?.unsubscribe();
+    this.finalTimer = this.config.scheduler.schedule(() => {
       this.fail(
         new TranscriptionError(`no final result within ${this.config.finalTimeoutMs} ms of end-of-stream`, {
           kind: 'timeout',
@@ -386,7 +401,7 @@ export class TranscriptionSession {
     while (held > this.config.maxReplayMs && this.unfinalised.length > 1) {
       const dropped = this.unfinalised.shift()!;
       held -= dropped.endMs - dropped.startMs;
-      this.counters.replayDroppedMs += dropped.endMs - dropped.startMs;
+      this.tallies.replayDroppedMs += dropped.endMs - dropped.startMs;
     }
   }
 

@@ -52,11 +52,46 @@ export const nodeSocketFactory: SocketFactory = (
     (handlers[event] as (...a: Parameters<SocketHandlers[K]>) => void)(...args);
   };
 
+  let heard = Date.now();
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const stopHeartbeat = (): void => {
+    if (heartbeat !== undefined) clearInterval(heartbeat);
+    heartbeat = undefined;
+  };
   socket.on('open', () => {
     opened = true;
+    heard = Date.now();
+    const beat = options.heartbeat;
+    if (beat !== undefined) {
+      heartbeat = setInterval(
+        () => {
+          const silent = Date.now() - heard;
+          if (silent >= beat.timeoutMs) {
+            stopHeartbeat();
+            report(
+              'error',
+              new TranscriptionError(
+                `no answer to ping for ${beat.timeoutMs} ms from ${url}: the connection is dead`,
+                {
+                  kind: 'timeout',
+                  retryable: true,
+                },
+              ),
+            );
+            socket.terminate();
+          } else if (silent >= beat.intervalMs) socket.ping();
+        },
+        Math.max(10, Math.min(beat.intervalMs, beat.timeoutMs) / 2),
+      );
+      heartbeat.unref?.();
+    }
     report('open');
   });
+  socket.on('pong', () => {
+    heard = Date.now();
+  });
   socket.on('message', (data: Buffer, isBinary: boolean) => {
+    heard = Date.now();
     report(
       'message',
       isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8'),
@@ -87,6 +122,7 @@ export const nodeSocketFactory: SocketFactory = (
     // After open, ws follows an error with 'close' (1006 or the code it sent), reported there.
   });
   socket.on('close', (code: number, reason: Buffer) => {
+    stopHeartbeat();
     report('close', code, reason.toString('utf8'));
   });
 
@@ -111,6 +147,7 @@ export const nodeSocketFactory: SocketFactory = (
     },
     terminate() {
       reporting = false;
+      stopHeartbeat();
       socket.terminate();
     },
   };

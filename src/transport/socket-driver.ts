@@ -22,6 +22,12 @@ export interface SocketOptions {
   readonly connectTimeoutMs: number;
   /** After sending a close frame, drop the connection if the peer has not answered within this. */
   readonly closeTimeoutMs: number;
+  /**
+   * Heartbeat, where the platform has one (Node: WebSocket ping): when nothing
+   * has arrived for `intervalMs`, ping; when nothing, not even the pong, has
+   * arrived for `timeoutMs`, the connection is dead and fails as a timeout.
+   */
+  readonly heartbeat?: { readonly intervalMs: number; readonly timeoutMs: number };
 }
 
 /** One open (or opening) WebSocket, as the transport drives it. */

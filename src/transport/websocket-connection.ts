@@ -15,6 +15,8 @@ export interface ConnectOptions {
   readonly closeTimeoutMs?: number;
   /** How sockets are made; by default `ws` in Node and the standard WebSocket in browsers. */
   readonly socketFactory?: SocketFactory;
+  /** Ping when idle and fail as a timeout when nothing arrives (Node only; see SocketOptions). */
+  readonly heartbeat?: { readonly intervalMs: number; readonly timeoutMs: number };
   /** Overrides the close-code table: return a class for a code, or undefined to keep the table's. */
   readonly classifyClose?: (code: number, reason: string) => CloseCodeClass | undefined;
 }
@@ -63,6 +65,7 @@ export function connect(options: ConnectOptions): Observable<TransportEvent> {
           ...(options.headers !== undefined ? { headers: options.headers } : {}),
           connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
           closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
+          ...(options.heartbeat !== undefined ? { heartbeat: options.heartbeat } : {}),
         },
         {
           open() {

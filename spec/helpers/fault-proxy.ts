@@ -1,0 +1,119 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+
+/** What the proxy does to one connection. */
+export interface FaultPlan {
+  /** After this many bytes from the client, reset both sides (RST), as a dropped network does. */
+  readonly resetAfterBytes?: number;
+  /** After this many bytes from the client, forward nothing more either way, and close nothing. */
+  readonly stallAfterBytes?: number;
+  /** The same, this long after the connection was accepted. */
+  readonly stallAfterMs?: number;
+  /** After this many bytes from the client, close the client's side with this WebSocket close code. */
+  readonly closeAfterBytes?: { readonly bytes: number; readonly code: number; readonly reason: string };
+  /** Hold every chunk this long, both ways. */
+  readonly delayMs?: number;
+}
+
+export interface FaultProxy {
+  readonly url: string;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Changes the plan for connections from now on. */
+  setPlan(plan: (connection: number) => FaultPlan): void;
+  close(): Promise<void>;
+}
+
+/** A WebSocket close frame from a server (unmasked). */
+function closeFrame(code: number, reason: string): Buffer {
+  const text = Buffer.from(reason, 'utf8');
+  const frame = Buffer.alloc(4 + text.length);
+  frame[0] = 0x88;
+  frame[1] = 2 + text.length;
+  frame.writeUInt16BE(code, 2);
+  text.copy(frame, 4);
+  return frame;
+}
+
+/**
+ * A TCP proxy on loopback between a client and a server, breaking
+ * connections as the plan says: reset at a chosen byte, stall without
+ * closing, close with a chosen code, or delay.
+ */
+export async function faultProxy(
+  targetPort: number,
+  initial: (connection: number) => FaultPlan = () => ({}),
+): Promise<FaultProxy> {
+  let plan = initial;
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const index = connections++;
+    const faults = plan(index);
+    const upstream = tcpConnect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    let fromClient = 0;
+    let stalled = false;
+    if (faults.stallAfterMs !== undefined) {
+      const timer = setTimeout(() => {
+        stalled = true;
+      }, faults.stallAfterMs);
+      client.on('close', () => clearTimeout(timer));
+    }
+    const forward = (to: Socket, data: Buffer): void => {
+      if (stalled || to.destroyed) return;
+      if (faults.delayMs) setTimeout(() => !stalled && !to.destroyed && to.write(data), faults.delayMs);
+      else to.write(data);
+    };
+    client.on('data', (data: Buffer) => {
+      fromClient += data.length;
+      if (faults.resetAfterBytes !== undefined && fromClient >= faults.resetAfterBytes) {
+        client.resetAndDestroy();
+        upstream.resetAndDestroy();
+        return;
+      }
+      if (faults.stallAfterBytes !== undefined && fromClient >= faults.stallAfterBytes) stalled = true;
+      if (faults.closeAfterBytes !== undefined && fromClient >= faults.closeAfterBytes.bytes) {
+        stalled = true;
+        client.end(closeFrame(faults.closeAfterBytes.code, faults.closeAfterBytes.reason));
+        upstream.destroy();
+        return;
+      }
+      forward(upstream, data);
+    });
+    upstream.on('data', (data: Buffer) => forward(client, data));
+    const drop = (): void => {
+      sockets.delete(client);
+      sockets.delete(upstream);
+      if (!stalled) {
+        client.destroy();
+        upstream.destroy();
+      }
+    };
+    client.on('close', () => {
+      upstream.destroy();
+      drop();
+    });
+    upstream.on('close', () => {
+      if (!stalled) client.destroy();
+      drop();
+    });
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get connections() {
+      return connections;
+    },
+    setPlan(next) {
+      plan = next;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
