@@ -20,7 +20,7 @@ export interface ScriptedVoskOptions {
   readonly reply?: (n: number) => string;
   /** The reply to EOF. */
   readonly final?: string;
-  /** Close with this code instead of answering the n-th audio frame. */
+  /** On the first connection only: close with this code instead of answering the n-th audio frame. */
   readonly closeAt?: { readonly frame: number; readonly code: number; readonly reason: string };
 }
 
@@ -40,7 +40,9 @@ export function scriptedVosk(
   const reply =
     options.reply ??
     ((n: number) => JSON.stringify({ partial: Array.from({ length: n }, (_, i) => `w${i + 1}`).join(' ') }));
+  let connections = 0;
   const factory: SocketFactory = (_url, _options, handlers) => {
+    const connection = connections++;
     let audioFrames = 0;
     let closed = false;
     /** Bytes sent whose "sent" callback has not fired: what a real socket would still hold. */
@@ -62,7 +64,7 @@ export function scriptedVosk(
         const n = isEof ? 0 : ++audioFrames;
         scheduler.schedule(() => {
           if (closed) return;
-          if (options.closeAt !== undefined && n === options.closeAt.frame) {
+          if (connection === 0 && options.closeAt !== undefined && n === options.closeAt.frame) {
             closed = true;
             handlers.close(options.closeAt.code, options.closeAt.reason);
             return;
