@@ -304,3 +304,23 @@ describe('heartbeat', () => {
     }
   });
 });
+
+describe('connection rotation (maxConnectionMs)', () => {
+  it('moves to fresh connections before the limit, without a gap or a lost word', async () => {
+    const paced = await startServer({ port: 0, engine: 'synthetic', realtime: 10 });
+    try {
+      const { path, pcm } = wavOf(20, 18);
+      const statuses: SessionStatus[] = [];
+      const t = transcribe({ url: paced.url, maxConnectionMs: 400 });
+      t.status$.subscribe((s) => statuses.push(s));
+      const events = await lastValueFrom(fromFile(path).pipe(t, toArray()));
+      expect(timedWords(events)).toEqual(expected(pcm));
+      const rotations = statuses.filter((s) => s.state === 'connecting' && s.reason === 'rotation');
+      expect(rotations.length).toBeGreaterThanOrEqual(3);
+      expect(statuses.some((s) => s.state === 'reconnecting')).toBe(false); // no failure was involved
+      expect(paced.stats().sessionsTotal).toBe(rotations.length + 1);
+    } finally {
+      await paced.close();
+    }
+  }, 30_000);
+});
