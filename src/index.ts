@@ -49,12 +49,27 @@ export {
 } from './errors/transcription-error.js';
 export { claimUpstreamDemand, Demand, withUpstreamDemand } from './flow/demand.js';
 export { type FlowSnapshot, FlowStats } from './flow/flow-stats.js';
+export { circuitBreaker } from './operators/circuit-breaker.js';
 export { type ControlledOptions, controlled, type OverflowPolicy } from './operators/controlled.js';
 export { decodePcm } from './operators/decode-pcm.js';
 export { type FramesOptions, frames, samplesPerFrame } from './operators/frames.js';
 export { type PacedOptions, paced } from './operators/paced.js';
+export {
+  type BackoffSchedule,
+  backoffDelay,
+  type Jitter,
+  type RetryBackoffOptions,
+  type RetryInfo,
+  retryBackoff,
+} from './operators/retry-backoff.js';
 export { type ToPcm16Options, toPcm16 } from './operators/to-pcm16.js';
-export { type TranscribeOperator, type TranscribeOptions, transcribe } from './operators/transcribe.js';
+export {
+  type ReconnectOptions,
+  type TranscribeOperator,
+  type TranscribeOptions,
+  type TranscribeStats,
+  transcribe,
+} from './operators/transcribe.js';
 export type {
   DecodedMessage,
   ProtocolConnectOptions,
@@ -62,6 +77,14 @@ export type {
   TranscriptionProtocol,
 } from './protocols/protocol.js';
 export { VOSK_EOF, type VoskOptions, vosk } from './protocols/vosk.js';
+export {
+  type BreakerState,
+  type BreakerStrategy,
+  type BreakerTicket,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+} from './resilience/circuit-breaker.js';
+export type { SessionStatus } from './session/session-status.js';
 export {
   formatSrt,
   formatSrtCue,
