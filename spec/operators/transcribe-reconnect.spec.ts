@@ -29,7 +29,7 @@ describe('transcribe reconnects (marbles)', () => {
         reconnect: { initialDelayMs: 10, jitter: 'none' },
       });
       t.status$.subscribe((s) => statuses.push([test.now(), s]));
-      const result = cold('-a-b-c|', { a: ms100(1), b: ms100(2), c: ms100(3) }).pipe(t);
+      const result = cold('--a-b-c|', { a: ms100(1), b: ms100(2), c: ms100(3) }).pipe(t);
       // After the reconnect at 16 the new server answers the resent frames at 17: 'w1' again is
       // no news, the rest are, then the final.
       expectObservable(result).toBe('---x-------------(yzf|)', {
@@ -81,7 +81,7 @@ describe('transcribe reconnects (marbles)', () => {
         reconnect: { initialDelayMs: 10, jitter: 'none' },
         classifyClose: (code) => (code === 4001 ? { kind: 'rate-limit', retryable: false } : undefined),
       });
-      expectObservable(cold('-a-b|', { a: ms100(1), b: ms100(2) }).pipe(t)).toBe(
+      expectObservable(cold('--a-b|', { a: ms100(1), b: ms100(2) }).pipe(t)).toBe(
         '---#',
         {},
         expect.objectContaining({ kind: 'rate-limit', retryable: false, closeCode: 4001 }),

@@ -25,7 +25,7 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     test.run(({ cold, expectObservable, flush }) => {
       const peer = scriptedVosk(test, { final: FINAL });
       // Audio starts when the socket opens (frame 1): chunks at 3, 7, 11; the end at 15.
-      const audio = cold('--a---b---c---|', { a: ms100, b: ms100, c: ms100 });
+      const audio = cold('---a---b---c---|', { a: ms100, b: ms100, c: ms100 });
       const result = audio.pipe(transcribe({ url: 'ws://test', socketFactory: peer.factory }));
       expectObservable(result).toBe('----x---y---z---(f|)', {
         x: { type: 'partial', text: 'w1', startMs: 0, endMs: 100, words: [] },
@@ -55,7 +55,7 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     test.run(({ cold, expectObservable, flush }) => {
       const peer = scriptedVosk(test, { replyAfter: 3, reply: () => '{"partial": ""}' });
       // Five frames at once, a window of two: they leave two by two as replies come back.
-      const result = cold('(abcde|)', { a: ms100, b: ms100, c: ms100, d: ms100, e: ms100 }).pipe(
+      const result = cold('-(abcde|)', { a: ms100, b: ms100, c: ms100, d: ms100, e: ms100 }).pipe(
         transcribe({ url: 'ws://test', socketFactory: peer.factory, windowMs: 200 }),
       );
       expectObservable(result).toBe('----------|');
@@ -78,7 +78,7 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     test.run(({ cold, flush }) => {
       const peer = scriptedVosk(test, { sentAfter: 4, replyAfter: 1, reply: () => '{"partial": ""}' });
       const frames = Array.from({ length: 6 }, () => ms100);
-      const audio = cold('(abcdef|)', Object.fromEntries(frames.map((f, i) => ['abcdef'[i]!, f])));
+      const audio = cold('-(abcdef|)', Object.fromEntries(frames.map((f, i) => ['abcdef'[i]!, f])));
       audio
         .pipe(
           transcribe({ url: 'ws://test', socketFactory: peer.factory, windowMs: 1000, highWaterBytes: 6400 }),
@@ -91,12 +91,30 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     });
   });
 
+  it('keeps audio pushed while the socket is still connecting, and sends it once open', () => {
+    const test = scheduler();
+    test.run(({ hot, expectObservable, flush }) => {
+      const peer = scriptedVosk(test, { openAfter: 5, reply: (n) => JSON.stringify({ partial: `p${n}` }) });
+      // A hot source (a microphone): its audio at 1 and 2 comes before the socket opens at 5.
+      const mic = hot('-ab-------|', { a: ms100, b: ms100 });
+      expectObservable(mic.pipe(transcribe({ url: 'ws://test', socketFactory: peer.factory }))).toBe(
+        '------(xy)-|',
+        {
+          x: { type: 'partial', text: 'p1', startMs: 0, endMs: 100, words: [] },
+          y: { type: 'partial', text: 'p2', startMs: 0, endMs: 200, words: [] },
+        },
+      );
+      flush();
+      expect(peer.log.sentAt.slice(1, 3)).toEqual([5, 5]);
+    });
+  });
+
   it('does not repeat a partial the server repeats, and drops empty finals', () => {
     const test = scheduler();
     test.run(({ cold, expectObservable }) => {
       const replies = ['{"partial": "hi"}', '{"partial": "hi"}', '{"text": ""}', '{"partial": ""}'];
       const peer = scriptedVosk(test, { reply: (n) => replies[n - 1]! });
-      const result = cold('-abcd|', { a: ms100, b: ms100, c: ms100, d: ms100 }).pipe(
+      const result = cold('--abcd|', { a: ms100, b: ms100, c: ms100, d: ms100 }).pipe(
         transcribe({ url: 'ws://test', socketFactory: peer.factory }),
       );
       expectObservable(result).toBe('---x---|', {
@@ -109,7 +127,7 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     const test = scheduler();
     test.run(({ cold, expectObservable }) => {
       const peer = scriptedVosk(test, { closeAt: { frame: 2, code: 1011, reason: 'engine crashed' } });
-      const result = cold('-a-b-c|', { a: ms100, b: ms100, c: ms100 }).pipe(
+      const result = cold('--a-b-c|', { a: ms100, b: ms100, c: ms100 }).pipe(
         transcribe({ url: 'ws://test', socketFactory: peer.factory, reconnect: false }),
       );
       expectObservable(result).toBe(
@@ -130,13 +148,13 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     const test = scheduler();
     test.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
       const peer = scriptedVosk(test);
-      const audio = cold('-a-a-a-a-a-a|', { a: ms100 });
+      const audio = cold('--a-a-a-a-a-a|', { a: ms100 });
       const result = audio.pipe(transcribe({ url: 'ws://test', socketFactory: peer.factory }));
       expectObservable(result, '^------!').toBe('---x-y-', {
         x: expect.objectContaining({ text: 'w1' }),
         y: expect.objectContaining({ text: 'w1 w2' }),
       });
-      expectSubscriptions(audio.subscriptions).toBe('-^-----!');
+      expectSubscriptions(audio.subscriptions).toBe('^------!');
       flush();
       expect(peer.log.closedWith).toBe(1000);
     });

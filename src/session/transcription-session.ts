@@ -129,7 +129,10 @@ export class TranscriptionSession {
   ) {}
 
   start(): void {
-    this.connect();
+    // Subscribed at once, so that audio pushed while connecting waits in the bounded
+    // buffer instead of being lost; sources that wait read nothing until the window opens.
+    this.startAudio();
+    if (!this.finished) this.connect();
   }
 
   /** Reconnects, replays and the audio awaiting finalisation, now. */
@@ -266,7 +269,7 @@ export class TranscriptionSession {
     this.answeredMs = this.offsetMs;
     for (const timed of replay) this.tallies.replayedMs += timed.endMs - timed.startMs;
     this.watchForSilence();
-    if (this.audio === undefined) this.startAudio();
+    if (this.opened === 1) this.demand.request(this.config.windowMs);
     this.pump();
   }
 
@@ -332,7 +335,6 @@ export class TranscriptionSession {
           this.pump();
         },
       });
-    this.demand.request(this.config.windowMs);
   }
 
   // --- sending -------------------------------------------------------------
