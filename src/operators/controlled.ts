@@ -93,7 +93,8 @@ export function controlled(
         if (!stats.pull || sourceDone) return;
         const want =
           demand.outstanding + prefetchMs - bufferedMs - Math.max(0, upstream.outstanding) - inTransit();
-        if (want >= 1) upstream.request(want);
+        // Ask in batches (half the read-ahead at least), so a source reads fewer, larger pieces.
+        if (want >= Math.max(1, prefetchMs / 2) || (want >= 1 && queue.length === 0)) upstream.request(want);
         // Starved with audio in transit: an operator in between holds or dropped it.
         const starved =
           queue.length === 0 && demand.outstanding > 0 && upstream.outstanding <= 0 && inTransit() > 0;

@@ -36,9 +36,16 @@ export interface TranscribeOptions {
   readonly socketFactory?: SocketFactory;
   /**
    * Flow control: the most audio sent and not yet answered by the server, in
-   * ms. Sources that can wait read no further ahead than this. Default 500.
+   * ms. Default 1,000 (32 KB at 16 kHz): a larger window keeps more audio in
+   * flight to a fast server (see docs/benchmarks/throughput.md).
    */
   readonly windowMs?: number;
+  /**
+   * How far sources that can wait read ahead of what is sent, in ms, so that a
+   * read never stalls the socket. Default half the window. What is read and not
+   * yet consumed by the server stays within `windowMs + readAheadMs`.
+   */
+  readonly readAheadMs?: number;
   /** For sources that cannot wait (a Subject, a microphone): the most audio buffered, in ms. Default 5,000. */
   readonly maxBufferMs?: number;
   /** What a full buffer does: 'drop-oldest' (default), 'drop-newest' or 'error'. Every drop is counted. */
@@ -124,7 +131,8 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     frameMs: positive('frameMs', options.frameMs, 100),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
     finalTimeoutMs: positive('finalTimeoutMs', options.finalTimeoutMs, 30_000),
-    windowMs: positive('windowMs', options.windowMs, 500),
+    windowMs: positive('windowMs', options.windowMs, 1000),
+    readAheadMs: options.readAheadMs ?? (options.windowMs ?? 1000) / 2,
     maxBufferMs: positive('maxBufferMs', options.maxBufferMs, 5000),
     overflow: options.overflow ?? 'drop-oldest',
     highWaterBytes: positive('highWaterBytes', options.highWaterBytes, 64 * 1024),

@@ -28,6 +28,8 @@ export interface SessionConfig {
   readonly frameMs: number;
   /** Audio sent and not yet answered, at most. */
   readonly windowMs: number;
+  /** How far sources that wait read ahead of what is sent (so a file read never stalls the socket). */
+  readonly readAheadMs: number;
   /** Bound of the buffer for sources that cannot wait, and what overflows it does (and the replay buffer). */
   readonly maxBufferMs: number;
   readonly overflow: OverflowPolicy;
@@ -317,7 +319,13 @@ export class TranscriptionSession {
       .pipe(
         toPcm16({ sampleRate: protocol.sampleRate }),
         frames({ durationMs: frameMs }),
-        controlled({ demand: this.demand, maxBufferMs, overflow, stats: this.flow }),
+        controlled({
+          demand: this.demand,
+          maxBufferMs,
+          overflow,
+          stats: this.flow,
+          prefetchMs: this.config.readAheadMs,
+        }),
       )
       .subscribe({
         next: (frame) => {

@@ -1,0 +1,243 @@
+// Shared helpers of the benchmarks: options, the deterministic noise WAV, the
+// words the synthetic engine must answer with, machine details, and running a
+// client in its own process.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const root = new URL('..', import.meta.url).pathname;
+export const outDir = join(root, 'docs', 'benchmarks');
+
+export const SAMPLE_RATE = 16_000;
+/** 100 ms of 16-bit mono at 16 kHz. */
+export const FRAME_BYTES = 3200;
+export const WAV_HEADER_BYTES = 44;
+export const CONFIG_MESSAGE = `{"config": {"sample_rate": ${SAMPLE_RATE}, "words": true}}`;
+export const EOF_MESSAGE = '{"eof" : 1}';
+
+/**
+ * A numeric option: `--name N` or `--name=N` on the command line, else the
+ * environment variable (`BENCH_NAME`), else the default. Positive (or 0 too,
+ * with `zero`).
+ */
+export function option(name, fallback, { zero = false } = {}) {
+  const argv = process.argv.slice(2);
+  let raw;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) raw = argv[i + 1];
+    else if (argv[i].startsWith(`--${name}=`)) raw = argv[i].slice(name.length + 3);
+  }
+  raw ??= process.env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!(value > 0 || (zero && value === 0)) || !Number.isFinite(value)) {
+    throw new RangeError(
+      `--${name} must be a ${zero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Writes `seconds` of 16 kHz mono 16-bit noise (xorshift32 from a fixed seed:
+ * the same bytes on every run and machine) as a WAV file in the temporary
+ * directory, and returns its path and the words the synthetic engine must
+ * answer with (one per second: "w" and 8 hex digits of the SHA-256 of that
+ * second's PCM).
+ */
+export function writeNoiseWav(seconds) {
+  if (!Number.isInteger(seconds)) throw new RangeError(`--seconds must be whole, got ${seconds}`);
+  const pcmBytes = seconds * SAMPLE_RATE * 2;
+  const wav = Buffer.alloc(WAV_HEADER_BYTES + pcmBytes);
+  wav.write('RIFF', 0, 'latin1');
+  wav.writeUInt32LE(36 + pcmBytes, 4);
+  wav.write('WAVE', 8, 'latin1');
+  wav.write('fmt ', 12, 'latin1');
+  wav.writeUInt32LE(16, 16); // fmt chunk size
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(SAMPLE_RATE, 24);
+  wav.writeUInt32LE(SAMPLE_RATE * 2, 28); // byte rate
+  wav.writeUInt16LE(2, 32); // block align
+  wav.writeUInt16LE(16, 34); // bits per sample
+  wav.write('data', 36, 'latin1');
+  wav.writeUInt32LE(pcmBytes, 40);
+  let state = 0x2545f491;
+  for (let offset = WAV_HEADER_BYTES; offset < wav.length; offset += 2) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    // Quiet noise: +-8192 of the 16-bit range.
+    wav.writeInt16LE((state & 0x3fff) - 0x2000, offset);
+  }
+  const words = [];
+  const second = SAMPLE_RATE * 2;
+  for (let offset = WAV_HEADER_BYTES; offset < wav.length; offset += second) {
+    const digest = createHash('sha256')
+      .update(wav.subarray(offset, offset + second))
+      .digest('hex');
+    words.push(`w${digest.slice(0, 8)}`);
+  }
+  const path = join(tmpdir(), `rxjs-transcribe-bench-noise-${seconds}s-${process.pid}.wav`);
+  writeFileSync(path, wav);
+  return { path, words, frames: pcmBytes / FRAME_BYTES, pcmBytes };
+}
+
+/** A short digest of a word list, to compare what a client heard with what it should have. */
+export function wordsDigest(words) {
+  return createHash('sha256').update(words.join(' ')).digest('hex').slice(0, 16);
+}
+
+/**
+ * What code the benchmark ran: the commit, whether src/ had uncommitted
+ * changes, when dist/ (what the benchmarks load) was built, and whether any
+ * file in src/ is newer than that build. Taken at the start of a run.
+ */
+export function revision() {
+  const git = (...args) => {
+    const result = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+  };
+  const changes = git('status', '--porcelain', '--', 'src');
+  const built = join(root, 'dist', 'esm', 'index.js');
+  const distBuiltMs = existsSync(built) ? statSync(built).mtimeMs : undefined;
+  const newest = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
+      const path = join(dir, entry.name);
+      return Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }, 0);
+  return {
+    commit: git('rev-parse', 'HEAD') ?? null,
+    srcChanged: changes === undefined ? null : changes !== '',
+    distBuiltAt: distBuiltMs === undefined ? null : new Date(distBuiltMs).toISOString(),
+    srcNewerThanDist: distBuiltMs === undefined ? null : newest(join(root, 'src')) > distBuiltMs,
+  };
+}
+
+/** The revision line of a benchmark page. */
+export function describeRevision(rev) {
+  const commit = `commit \`${rev.commit?.slice(0, 7) ?? 'unknown'}\``;
+  if (rev.srcNewerThanDist) {
+    return `${commit}, with dist/ built at ${rev.distBuiltAt?.slice(11, 16)} UTC, before the latest edits in src/`;
+  }
+  return rev.srcChanged ? `${commit} with uncommitted changes in src/` : commit;
+}
+
+export function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+/**
+ * Runs one client in its own Node process (bench/slow-consumer-client.mjs)
+ * and resolves to the JSON report it prints on stdout. Its stderr is passed
+ * through. A client that exits badly or prints no report resolves to
+ * `{ ok: false, error }`.
+ */
+export function runClient(client, url, wavPath) {
+  const script = join(root, 'bench', 'slow-consumer-client.mjs');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, client, url, wavPath], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text) => {
+      out += text;
+    });
+    child.on('error', (error) => resolve({ client, ok: false, error: `could not start: ${error.message}` }));
+    child.on('close', (code, signal) => {
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        resolve({
+          client,
+          ok: false,
+          error: `exited with ${signal ?? `status ${code}`} and no report${out ? `: ${out.slice(0, 200)}` : ''}`,
+        });
+      }
+    });
+  });
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export const MB = 1024 * 1024;
+export const fmtMB = (bytes) => (bytes === null || bytes === undefined ? 'n/a' : (bytes / MB).toFixed(1));
+
+/**
+ * Writes docs/benchmarks/README.md, the index of the benchmark pages, with a
+ * one-line summary of the latest numbers of each (from their JSON files).
+ */
+export function writeIndex() {
+  const load = (name) => {
+    const path = join(outDir, `${name}.json`);
+    return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
+  };
+  const slow = load('slow-consumer');
+  const throughput = load('throughput');
+  const where = (data) =>
+    `${data.date.slice(0, 10)}, ${data.machine.cpu} (${data.machine.cores} cores), Node ${data.machine.node}, ${describeRevision(data.revision ?? {})}`;
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Each page says how it measures and shows the numbers of its latest run, which the benchmark',
+    'script writes (with the raw data as JSON next to it). Run them again with the commands below;',
+    'options go after `--`.',
+    '',
+    '## Slow consumer: memory when the server is slower than the source',
+    '',
+    '[slow-consumer.md](slow-consumer.md) · `npm run bench:slow-consumer -- --seconds 600 --factor 20`',
+    '',
+  ];
+  if (slow) {
+    const ours = slow.clients.find((c) => c.name === 'rxjs-transcribe');
+    const others = slow.clients.filter((c) => c.name !== 'rxjs-transcribe');
+    const range = (key) => {
+      const values = others.map((c) => c[key]).filter((v) => typeof v === 'number');
+      return values.length === 0 ? 'n/a' : `${fmtMB(Math.min(...values))}–${fmtMB(Math.max(...values))}`;
+    };
+    lines.push(
+      `Latest: ${slow.params.audioSeconds} s of audio into a ${slow.params.factor}x server. Peak RSS ${fmtMB(ours?.peakRssBytes)} MB for rxjs-transcribe against ${range('peakRssBytes')} MB for RxJS \`webSocket\`, rxjs-websockets and plain \`ws\`, which hold ${range('peakBufferedBytes')} MB unsent in the socket (bufferedAmount); peak Buffer memory (arrayBuffers) ${fmtMB(ours?.peakArrayBuffersBytes)} MB against ${range('peakArrayBuffersBytes')} MB; peak JS heap ${fmtMB(ours?.peakHeapBytes)} MB against ${range('peakHeapBytes')} MB. ${
+        slow.clients.every((c) => c.allRepliesArrived)
+          ? 'Every client got every reply.'
+          : `Failed: ${slow.clients
+              .filter((c) => !c.allRepliesArrived)
+              .map((c) => c.name)
+              .join(', ')}.`
+      } (${where(slow)})`,
+      '',
+    );
+  } else lines.push('Not run yet.', '');
+  lines.push(
+    '## Throughput: audio seconds per second against a fast server',
+    '',
+    '[throughput.md](throughput.md) · `npm run bench:throughput -- --seconds 300 --rounds 5 --warmup 1`',
+    '',
+  );
+  if (throughput) {
+    const { ours, plain, ratio } = throughput.summary;
+    lines.push(
+      `Latest: ${throughput.params.audioSeconds} s of audio, median of ${throughput.params.rounds} rounds: rxjs-transcribe ${Math.round(ours.medianAudioSecondsPerSecond)} audio s/s, plain \`ws\` ${Math.round(plain.medianAudioSecondsPerSecond)} audio s/s; ratio ${ratio.toFixed(2)}. (${where(throughput)})`,
+      '',
+    );
+  } else lines.push('Not run yet.', '');
+  writeFileSync(join(outDir, 'README.md'), lines.join('\n'));
+}
+
+export function ensureOutDir() {
+  mkdirSync(outDir, { recursive: true });
+}
