@@ -13,6 +13,8 @@ export interface FaultPlan {
   readonly closeAfterBytes?: { readonly bytes: number; readonly code: number; readonly reason: string };
   /** Hold every chunk this long, both ways. */
   readonly delayMs?: number;
+  /** Forward the client's bytes no faster than this (a slow uplink). */
+  readonly throttleBytesPerSecond?: number;
 }
 
 export interface FaultProxy {
@@ -61,9 +63,21 @@ export async function faultProxy(
       }, faults.stallAfterMs);
       client.on('close', () => clearTimeout(timer));
     }
+    let throttledUntil = Date.now();
     const forward = (to: Socket, data: Buffer): void => {
       if (stalled || to.destroyed) return;
-      if (faults.delayMs) setTimeout(() => !stalled && !to.destroyed && to.write(data), faults.delayMs);
+      let wait = faults.delayMs ?? 0;
+      if (faults.throttleBytesPerSecond !== undefined && to === upstream) {
+        // Each chunk leaves when the ones before it have, at the throttled rate.
+        throttledUntil =
+          Math.max(throttledUntil, Date.now()) + (data.length / faults.throttleBytesPerSecond) * 1000;
+        wait = Math.max(wait, throttledUntil - Date.now());
+        if (wait > 0 && !client.isPaused()) {
+          client.pause();
+          setTimeout(() => client.resume(), wait);
+        }
+      }
+      if (wait > 0) setTimeout(() => !stalled && !to.destroyed && to.write(data), wait);
       else to.write(data);
     };
     client.on('data', (data: Buffer) => {
