@@ -305,7 +305,7 @@ describe('heartbeat', () => {
       await eventually(() => expect(statuses.some((s) => s.state === 'reconnecting')).toBe(true), 3000);
       const reconnecting = statuses.find((s) => s.state === 'reconnecting');
       expect(reconnecting?.state === 'reconnecting' && reconnecting.error.message).toMatch(
-        /no answer to ping for 300 ms/,
+        /no answer to ping for 200 ms/,
       );
       await eventually(() => expect(statuses.at(-1)?.state).toBe('open'), 3000);
       const pcm = syntheticPcm(2, 16000, 17);
