@@ -340,3 +340,38 @@ describe('connection rotation (maxConnectionMs)', () => {
     }
   }, 30_000);
 });
+
+describe('the recogniser dying mid-stream', () => {
+  it('a killed pocketsphinx engine (1011) is reconnected past, within 5% WER of the fault-free run', async () => {
+    const { childProcesses } = await import('../helpers/processes.js');
+    const { librivoxFiles } = await import('../helpers/audio.js');
+    const { paced } = await import('../../src/operators/paced.js');
+    const ps = await startServer({ port: 0, engine: 'pocketsphinx' });
+    try {
+      const file = librivoxFiles()[0]!; // 7.1 s, one long utterance
+      const clean = timedWords(
+        await lastValueFrom(fromFile(file).pipe(transcribe({ url: ps.url }), toArray())),
+      );
+      const statuses: SessionStatus[] = [];
+      const t = transcribe({ url: ps.url, reconnect: FAST_RETRY });
+      t.status$.subscribe((s) => statuses.push(s));
+      // Paced at 4x so that the kill lands mid-stream, 2 s into the audio.
+      const consumedBefore = ps.stats().audioBytes;
+      const run = lastValueFrom(fromFile(file).pipe(paced({ factor: 4 }), t, toArray()));
+      await eventually(
+        () => expect(ps.stats().audioBytes - consumedBefore).toBeGreaterThan(2 * BYTES_PER_SECOND),
+        10_000,
+      );
+      // The newest engine process is this session's (the clean run's may still be exiting).
+      const engine = Math.max(...childProcesses('pocketsphinx-en'));
+      process.kill(engine, 'SIGKILL');
+      const faulty = timedWords(await run);
+      const lost = statuses.find((s) => s.state === 'reconnecting');
+      expect(lost?.state === 'reconnecting' && lost.error.closeCode).toBe(1011);
+      const { wer } = align(clean, faulty);
+      expect(wer).toBeLessThanOrEqual(0.05);
+    } finally {
+      await ps.close();
+    }
+  }, 60_000);
+});
