@@ -130,6 +130,17 @@ export const nodeSocketFactory: SocketFactory = (
     send(data: WireMessage, onSent?: () => void) {
       socket.send(data, onSent ? () => onSent() : undefined);
     },
+    batch(sends: () => void) {
+      // ws has no public cork; the net.Socket under it does (ws corks around each frame
+      // itself, and corks nest). Without it, each frame is a system call of its own.
+      const raw = (socket as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+      raw?.cork?.();
+      try {
+        sends();
+      } finally {
+        raw?.uncork?.();
+      }
+    },
     get bufferedAmount() {
       return socket.bufferedAmount;
     },

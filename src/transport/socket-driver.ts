@@ -40,6 +40,11 @@ export interface SocketDriver {
   close(code: number, reason?: string): void;
   /** Drops the connection at once, with no handshake, and stops all reporting. */
   terminate(): void;
+  /**
+   * Optional: runs `sends` with the socket corked, so that the messages it
+   * sends leave in one write where the platform allows it.
+   */
+  batch?(sends: () => void): void;
 }
 
 /** Opens a socket to `url`, reporting to `handlers`. */

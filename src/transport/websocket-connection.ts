@@ -29,6 +29,8 @@ export interface Connection {
   readonly bufferedAmount: number;
   /** Closes with a code (1000 by default). */
   close(code?: number, reason?: string): void;
+  /** Runs `sends` so that what it sends leaves in as few writes as the platform allows. */
+  batch(sends: () => void): void;
 }
 
 /** What a connection Observable emits. */
@@ -56,6 +58,7 @@ export function connect(options: ConnectOptions): Observable<TransportEvent> {
         return driver!.bufferedAmount;
       },
       close: (code = 1000, reason = '') => driver!.close(code, reason),
+      batch: (sends) => (driver!.batch !== undefined ? driver!.batch(sends) : sends()),
     };
     try {
       driver = factory(
