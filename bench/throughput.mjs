@@ -246,11 +246,15 @@ ${row('plain-ws', summary.plain)}
 ## What it means
 
 - Plain \`ws\` sends the whole file at once and waits only for the server. rxjs-transcribe
-  keeps at most \`windowMs\` of audio sent and unanswered (${window ?? 500} ms, ${Math.round((window ?? 500) / 100)} frames) and
+  keeps at most \`windowMs\` of audio sent and unanswered (${window ?? 1000} ms, ${Math.round((window ?? 1000) / 100)} frames, by default) and
   sends more as replies come back, so against a server that answers at once its pace is
   set by round trips to the server, not by the server's speed. That window is what keeps
   its memory bounded when the server is slow ([slow-consumer.md](slow-consumer.md)); run
   with \`--window-ms\` to see what a larger one buys here.
+- Frames that become ready together (a file read, a run of replies) leave in one write
+  (the socket is corked around each send pass); before that, a system call per frame was
+  most of the cost per frame. What remains is mostly the round trips of the window and the
+  JavaScript per frame (framing, flow control, the session's bookkeeping).
 - The warm-up rounds in the table above show the JIT at work: the first runs in a process
   are the slowest. A short-lived process (the command line, one file) sees numbers like
   the warm-up rows; a long-running service, numbers like the measured ones or better.
