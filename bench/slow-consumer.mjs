@@ -214,8 +214,8 @@ Raw data, every sample: [slow-consumer.json](slow-consumer.json).
   frames, then \`{"eof" : 1}\`, and running until the server has answered every frame and
   closed:
   - \`rxjs-transcribe\`: \`fromFile(wav).pipe(transcribe({ url }))\` with default options,
-    subscribed to completion. It keeps at most \`windowMs\` (500 ms) of audio sent and not
-    yet answered, and reads the file only as the server answers.
+    subscribed to completion. It keeps at most \`windowMs\` (1 s by default) of audio sent
+    and not yet answered, reads ahead half that, and reads the file only as the server answers.
   - \`rxjs-webSocket\`: RxJS's own \`webSocket\` (\`rxjs/webSocket\`) with \`WebSocketCtor\` the
     \`ws\` WebSocket, \`binaryType: 'arraybuffer'\` and a pass-through serializer; once open,
     the file is read with \`fs.createReadStream\` and every frame is \`next()\`ed as soon as it
@@ -265,8 +265,8 @@ ${failed.length > 0 ? `\n**Failed:** ${failed.map((c) => `${c.name} (${(c.proble
   difference; the chart shows both.
 - **rxjs-transcribe stays bounded.** Over the whole run its heap stayed within
   ${ours ? span(ours, 'heapUsed') : 'n/a'} MB and its RSS within ${ours ? span(ours, 'rss') : 'n/a'} MB.
-  It reads the file only as the server answers, with at most \`windowMs\` (500 ms, 16,000
-  bytes) of audio sent and unanswered${ours?.flow ? ` (its flow-control buffer peaked at ${ours.flow.peakBufferedMs} ms; ${ours.flow.droppedMs} ms dropped)` : ''}:
+  It reads the file only as the server answers, with at most \`windowMs\` (1 s, 32,000
+  bytes) of audio sent and unanswered and half that read ahead${ours?.flow ? ` (its flow-control buffer peaked at ${ours.flow.peakBufferedMs} ms; ${ours.flow.droppedMs} ms dropped)` : ''}:
   what it holds is bounded by that window, not by the length of the audio.
 - \`bufferedAmount\` of a \`ws\` socket moves in steps: Node hands the queued writes to the
   kernel as one batch and counts them as sent only when the whole batch is, so it stayed
