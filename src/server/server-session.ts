@@ -3,6 +3,7 @@ import { describeWavFormat, looksLikeRiff, parseWavHeader } from '../audio/wav-h
 import { CloseCode, closeReason, parseClientMessage } from './client-message.js';
 import type { Engine, EngineFailure, EngineSession } from './engines/engine.js';
 import { RealtimePacer } from './realtime-pacer.js';
+import type { ServerMetrics } from './server-metrics.js';
 
 /** How a session is run; set by the server for all its sessions. */
 export interface ServerSessionOptions {
@@ -76,7 +77,9 @@ export class ServerSession {
     private readonly socket: WebSocket,
     private readonly options: ServerSessionOptions,
     private readonly counters: SessionCounters,
+    private readonly metrics: ServerMetrics,
   ) {
+    metrics.sessionOpened();
     this.done = new Promise((resolve) => {
       this.markDone = resolve;
     });
@@ -146,7 +149,7 @@ export class ServerSession {
     if (message.type === 'refusal') throw new Refused(message.code, message.reason);
     if (message.type === 'eof') {
       this.ended = true;
-      return this.engine().finish();
+      return this.timed(this.engine().finish());
     }
     if (this.engineSession !== undefined || this.header !== 'undecided') {
       throw new Refused(
@@ -201,7 +204,18 @@ export class ServerSession {
     if (this.pacer !== undefined) await this.sleep(this.pacer.delayFor(pcm.length));
     if (this.closed) return EMPTY_PARTIAL;
     this.counters.audioBytes += pcm.length;
-    return engine.accept(pcm);
+    this.metrics.audioConsumed(pcm.length / 2 / (this.sampleRate ?? this.options.engine.defaultSampleRate));
+    return this.timed(engine.accept(pcm));
+  }
+
+  /** Counts the time the engine takes to answer. */
+  private async timed(reply: Promise<string>): Promise<string> {
+    const started = performance.now();
+    try {
+      return await reply;
+    } finally {
+      this.metrics.engineTime((performance.now() - started) / 1000);
+    }
   }
 
   /**
@@ -271,6 +285,7 @@ export class ServerSession {
     if (this.closed) return;
     if (code !== CloseCode.normal) {
       this.counters.closedWithError[code] = (this.counters.closedWithError[code] ?? 0) + 1;
+      this.metrics.closedWithError(code);
     }
     this.close(code, reason);
   }
@@ -286,6 +301,7 @@ export class ServerSession {
   private async dispose(): Promise<void> {
     if (this.closed) return this.done;
     this.closed = true;
+    this.metrics.sessionClosed();
     if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     this.wakeWaiter?.();

@@ -5,6 +5,7 @@ import { CloseCode } from './client-message.js';
 import type { Engine } from './engines/engine.js';
 import { pocketsphinxEngine } from './engines/pocketsphinx.js';
 import { syntheticEngine } from './engines/synthetic.js';
+import { ServerMetrics } from './server-metrics.js';
 import { ServerSession, type SessionCounters } from './server-session.js';
 
 /** The engines the server can name; an `Engine` object may be passed instead. */
@@ -44,6 +45,8 @@ export interface RunningServer {
   readonly host: string;
   /** The engine's name. */
   readonly engine: string;
+  /** `http://host:port/metrics`: the server's metrics in Prometheus text format. */
+  readonly metricsUrl: string;
   /** Counters of sessions and audio. */
   stats(): ServerStats;
   /** Closes every session (1001), ends every engine process and stops listening. */
@@ -75,7 +78,19 @@ function realtimeFactor(realtime: boolean | number | undefined): number | undefi
   return realtime;
 }
 
-function onHttpRequest(engine: string, request: IncomingMessage, response: ServerResponse): void {
+function onHttpRequest(
+  engine: string,
+  metrics: ServerMetrics,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
+  if (request.url === '/metrics' && (request.method === 'GET' || request.method === 'HEAD')) {
+    metrics.render().then(
+      ({ contentType, body }) => response.writeHead(200, { 'content-type': contentType }).end(body),
+      (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(error.message),
+    );
+    return;
+  }
   response.writeHead(request.url === '/' ? 426 : 404, { 'content-type': 'text/plain; charset=utf-8' });
   response.end(
     `rxjs-transcribe reference server (${engine} engine): connect with a WebSocket and speak the Vosk protocol\n`,
@@ -115,10 +130,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const sessions = new Set<ServerSession>();
   let sessionsTotal = 0;
 
-  const http = createServer((request, response) => onHttpRequest(engine.name, request, response));
+  const metrics = new ServerMetrics(engine.name);
+  const http = createServer((request, response) => onHttpRequest(engine.name, metrics, request, response));
   const wss = new WebSocketServer({ server: http, maxPayload: maxFrameBytes * HARD_LIMIT_FACTOR });
   wss.on('connection', (socket) => {
-    const session = new ServerSession(socket, sessionOptions, counters);
+    const session = new ServerSession(socket, sessionOptions, counters, metrics);
     sessions.add(session);
     sessionsTotal += 1;
     void session.finished.then(() => sessions.delete(session));
@@ -140,6 +156,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     port,
     host,
     engine: engine.name,
+    metricsUrl: `http://${urlHost}:${port}/metrics`,
     stats: () => ({
       ...counters,
       closedWithError: { ...counters.closedWithError },
