@@ -84,6 +84,11 @@ export {
   CircuitBreaker,
   type CircuitBreakerOptions,
 } from './resilience/circuit-breaker.js';
+export {
+  FINAL_LATENCY_BUCKETS_MS,
+  type LatencyHistogram,
+  type SessionMetrics,
+} from './session/session-metrics.js';
 export type { SessionStatus } from './session/session-status.js';
 export {
   formatSrt,

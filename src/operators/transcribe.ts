@@ -5,6 +5,7 @@ import type { FlowSnapshot } from '../flow/flow-stats.js';
 import type { TranscriptionProtocol } from '../protocols/protocol.js';
 import { vosk } from '../protocols/vosk.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { SessionMetrics } from '../session/session-metrics.js';
 import type { SessionStatus } from '../session/session-status.js';
 import {
   type ReconnectConfig,
@@ -71,6 +72,8 @@ export interface TranscribeOptions {
   readonly classifyClose?: (code: number, reason: string) => CloseCodeClass | undefined;
   /** For tests: the scheduler of the session's timers (retry delays, dead-socket checks, final timeout). */
   readonly scheduler?: SchedulerLike;
+  /** How often `metrics$` samples. Default 1,000 ms. */
+  readonly metricsIntervalMs?: number;
 }
 
 /** How `transcribe` reconnects. */
@@ -98,6 +101,12 @@ export interface TranscribeOperator extends OperatorFunction<AudioChunk, Transcr
   stats(): TranscribeStats | undefined;
   /** The state of its sessions as it changes (the latest is replayed to a new subscriber). */
   readonly status$: Observable<SessionStatus>;
+  /**
+   * Snapshots of the latest session every `metricsIntervalMs` while someone
+   * listens (and at once on subscribing, once a session exists). Its timer is
+   * unref'd and stops on unsubscribe; nothing is sampled when nobody listens.
+   */
+  readonly metrics$: Observable<SessionMetrics>;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -169,10 +178,40 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
       session.start();
       return () => session.dispose();
     });
+  const every = positive('metricsIntervalMs', options.metricsIntervalMs, 1000);
+  const metrics$ = new Observable<SessionMetrics>((subscriber) => {
+    let expected = Date.now() + every;
+    const emit = (eventLoopDelayMs?: number): void => {
+      if (latest === undefined) return;
+      subscriber.next(
+        latest.metrics({ ...heapSample(), ...(eventLoopDelayMs !== undefined ? { eventLoopDelayMs } : {}) }),
+      );
+    };
+    const timer = setInterval(() => {
+      // How late this timer fired is how busy the event loop was.
+      const now = Date.now();
+      const lateMs = Math.max(0, now - expected);
+      expected = now + every;
+      emit(lateMs);
+    }, every);
+    (timer as { unref?: () => void }).unref?.();
+    emit();
+    return () => clearInterval(timer);
+  });
   return Object.assign(operator, {
     stats: () => (latest === undefined ? undefined : { ...latest.flow.snapshot(), ...latest.counters }),
     status$: status$.asObservable(),
+    metrics$,
   });
+}
+
+/** The JS heap in use, where the platform tells (Node; Chromium's performance.memory). */
+function heapSample(): { heapUsedBytes?: number } {
+  const node = (globalThis as { process?: { memoryUsage?: () => { heapUsed: number } } }).process;
+  if (node?.memoryUsage !== undefined) return { heapUsedBytes: node.memoryUsage().heapUsed };
+  const memory = (globalThis as { performance?: { memory?: { usedJSHeapSize: number } } }).performance
+    ?.memory;
+  return memory !== undefined ? { heapUsedBytes: memory.usedJSHeapSize } : {};
 }
 
 function reconnectConfig(options: false | ReconnectOptions | undefined): ReconnectConfig | undefined {

@@ -20,6 +20,7 @@ import type { BreakerTicket, CircuitBreaker } from '../resilience/circuit-breake
 import type { TranscriptEvent, TranscriptWord } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
 import { type Connection, connect, type TransportEvent } from '../transport/websocket-connection.js';
+import { LatencyRecorder, type SessionMetrics } from './session-metrics.js';
 import type { SessionStatus } from './session-status.js';
 
 /** How a session reconnects (resolved options). */
@@ -70,6 +71,8 @@ interface TimedFrame {
   readonly endMs: number;
   /** The window credit this frame returns when first answered (0 once returned). */
   creditMs: number;
+  /** When it was first sent (the session scheduler's clock), for final latencies. */
+  sentAt?: number;
 }
 
 /** A message sent on the current connection and awaiting its reply. */
@@ -113,6 +116,11 @@ export class TranscriptionSession {
   readonly demand = new Demand();
   readonly flow = new FlowStats();
   private readonly tallies = { reconnects: 0, replayedMs: 0, replayDroppedMs: 0 };
+  private readonly sent = { frames: 0, ms: 0, bytes: 0 };
+  private readonly latencies = new LatencyRecorder();
+  private readonly startedAt: number;
+  private firstPartialAt: number | undefined;
+  private state: SessionStatus['state'] = 'connecting';
   private audioMs = 0;
   private audioDone = false;
   private endSentHere = false;
@@ -130,12 +138,44 @@ export class TranscriptionSession {
   private retryTimer: Subscription | undefined;
   private deadTimer: Subscription | undefined;
 
+  private readonly report: (status: SessionStatus) => void;
+
   constructor(
     private readonly config: SessionConfig,
     private readonly source: Observable<AudioChunk>,
     private readonly subscriber: Subscriber<TranscriptEvent>,
-    private readonly report: (status: SessionStatus) => void,
-  ) {}
+    report: (status: SessionStatus) => void,
+  ) {
+    this.startedAt = config.scheduler.now();
+    this.report = (status) => {
+      this.state = status.state;
+      report(status);
+    };
+  }
+
+  /** A snapshot of what the session is doing; `sample` adds what the platform can tell. */
+  metrics(sample: { heapUsedBytes?: number; eventLoopDelayMs?: number } = {}): SessionMetrics {
+    const flow = this.flow;
+    return {
+      at: Date.now(),
+      state: this.state,
+      audioSentMs: this.sent.ms,
+      audioSentBytes: this.sent.bytes,
+      framesSent: this.sent.frames,
+      framesInFlight: this.awaiting.filter((a) => a.frame !== undefined).length,
+      bufferedMs: flow.bufferedMs,
+      droppedMs: flow.droppedMs,
+      replayedMs: this.tallies.replayedMs,
+      reconnects: this.tallies.reconnects,
+      breakerState: this.config.breaker?.state,
+      timeToFirstPartialMs:
+        this.firstPartialAt === undefined ? undefined : this.firstPartialAt - this.startedAt,
+      finalLatency: this.latencies.snapshot(),
+      serverLagMs: Math.max(0, this.sent.ms - this.lastFinalEndMs),
+      heapUsedBytes: sample.heapUsedBytes,
+      eventLoopDelayMs: sample.eventLoopDelayMs,
+    };
+  }
 
   start(): void {
     // Subscribed at once, so that audio pushed while connecting waits in the bounded
@@ -387,6 +427,12 @@ export class TranscriptionSession {
           break;
         }
         this.unfinalised.push(timed);
+        if (timed.sentAt === undefined) {
+          timed.sentAt = this.config.scheduler.now();
+          this.sent.frames += 1;
+          this.sent.ms += timed.endMs - timed.startMs;
+          this.sent.bytes += timed.frame.samples.byteLength;
+        }
         this.awaiting.push({ frame: timed, audioEndMs: timed.endMs });
         this.connection.send(protocol.encodeAudio(timed.frame), () => this.pump());
       }
@@ -488,6 +534,7 @@ export class TranscriptionSession {
       // Servers repeat the running hypothesis with every reply: only changes are news.
       if (result.text === '' || result.text === this.lastPartial) return;
       this.lastPartial = result.text;
+      this.firstPartialAt ??= this.config.scheduler.now();
       this.subscriber.next({
         type: 'partial',
         text: result.text,
@@ -508,7 +555,12 @@ export class TranscriptionSession {
     const startMs = words[0]?.startMs ?? this.lastFinalEndMs;
     const endMs = words.at(-1)?.endMs ?? Math.max(startMs, this.answeredMs);
     this.lastFinalEndMs = endMs;
-    if (words.length > 0) this.finalise(endMs);
+    if (words.length > 0) {
+      // Latency: from sending the frame that holds the utterance's last audio to now.
+      const last = this.unfinalised.find((timed) => timed.endMs >= endMs);
+      if (last?.sentAt !== undefined) this.latencies.record(this.config.scheduler.now() - last.sentAt);
+      this.finalise(endMs);
+    }
     this.subscriber.next({ type: 'final', text, startMs, endMs, words });
     if (words.length > 0) this.maybeRotate();
   }

@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, lastValueFrom, Subject, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AudioChunk } from '../../src/audio/audio-format.js';
+import { transcribe } from '../../src/operators/transcribe.js';
+import { type RunningServer, startServer } from '../../src/server/start-server.js';
+import type { SessionMetrics } from '../../src/session/session-metrics.js';
+import { fromFile } from '../../src/sources/from-file.js';
+import { syntheticPcm, wavHeader } from '../helpers/audio.js';
+import { faultProxy } from '../helpers/fault-proxy.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'metrics-'));
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer({ port: 0, engine: 'synthetic' });
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function wav(seconds: number, seed: number): string {
+  const pcm = syntheticPcm(seconds, 16000, seed);
+  const path = join(dir, `m-${seconds}-${seed}.wav`);
+  writeFileSync(path, Buffer.concat([wavHeader(pcm.length), pcm]));
+  return path;
+}
+
+describe('metrics$ (exact counts in known scenarios)', () => {
+  it('10 s of audio: 10,000 ms, 100 frames and 320,000 bytes sent; a final latency for each final', async () => {
+    const t = transcribe({ url: server.url });
+    const events = await lastValueFrom(fromFile(wav(10, 1)).pipe(t, toArray()));
+    const m: SessionMetrics = await firstValueFrom(t.metrics$);
+    expect(m).toMatchObject({
+      state: 'closed',
+      audioSentMs: 10_000,
+      framesSent: 100,
+      audioSentBytes: 320_000,
+      framesInFlight: 0,
+      droppedMs: 0,
+      reconnects: 0,
+      replayedMs: 0,
+      serverLagMs: 0,
+    });
+    expect(m.finalLatency.count).toBe(events.filter((e) => e.type === 'final').length);
+    expect(m.finalLatency.p50Ms).toBeGreaterThanOrEqual(0);
+    expect(m.heapUsedBytes).toBeGreaterThan(0);
+  });
+
+  it('a forced overflow: the dropped ms to the sample', async () => {
+    // 10 s pushed before the socket can open, into a 2 s buffer: the oldest 8 s go.
+    const t = transcribe({ url: server.url, maxBufferMs: 2000 });
+    const mic = new Subject<AudioChunk>();
+    const done = lastValueFrom(mic.pipe(t, toArray()));
+    const pcm = syntheticPcm(10, 16000, 2);
+    for (let offset = 0; offset < pcm.length; offset += 3200) {
+      mic.next({
+        format: { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' },
+        samples: new Int16Array(pcm.buffer.slice(pcm.byteOffset + offset, pcm.byteOffset + offset + 3200)),
+      });
+    }
+    mic.complete();
+    await done;
+    const m = await firstValueFrom(t.metrics$);
+    expect(m.droppedMs).toBe(8000);
+    expect(m.audioSentMs).toBe(2000);
+    expect(t.stats()!.droppedSamples).toBe(8000 * 16);
+  });
+
+  it('N forced reconnects give N', async () => {
+    const n = 4;
+    const proxy = await faultProxy(server.port, (connection) =>
+      connection < n ? { resetAfterBytes: 40_000 } : {},
+    );
+    try {
+      const t = transcribe({ url: proxy.url, reconnect: { initialDelayMs: 5, maxDelayMs: 20 } });
+      await lastValueFrom(fromFile(wav(5, 3)).pipe(t, toArray()));
+      const m = await firstValueFrom(t.metrics$);
+      expect(m.reconnects).toBe(n);
+      expect(m.replayedMs).toBeGreaterThan(0);
+      expect(m.audioSentMs).toBe(5000); // replays are not counted twice
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('samples on its interval while someone listens, and stops when they leave', async () => {
+    const t = transcribe({ url: server.url, metricsIntervalMs: 20 });
+    const samples: SessionMetrics[] = [];
+    const listening = t.metrics$.subscribe((m) => samples.push(m));
+    const run = lastValueFrom(fromFile(wav(3, 4)).pipe(t, toArray()));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    listening.unsubscribe();
+    const seen = samples.length;
+    expect(seen).toBeGreaterThanOrEqual(3);
+    expect(samples.some((m) => m.eventLoopDelayMs !== undefined)).toBe(true);
+    await run;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(samples.length).toBe(seen);
+  });
+});
