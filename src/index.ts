@@ -91,6 +91,16 @@ export {
 } from './session/session-metrics.js';
 export type { SessionStatus } from './session/session-status.js';
 export {
+  type AlertEvent,
+  type AlertRule,
+  alerts,
+  defaultAlertRules,
+  dropAlert,
+  heapGrowthAlert,
+  lagAlert,
+  reconnectStormAlert,
+} from './sinks/alerts.js';
+export {
   formatSrt,
   formatSrtCue,
   formatVtt,
