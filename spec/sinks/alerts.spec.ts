@@ -5,6 +5,7 @@ import { alerts, dropAlert, lagAlert, reconnectStormAlert } from '../../src/sink
 
 const base: SessionMetrics = {
   at: 0,
+  session: 1,
   state: 'open',
   audioSentMs: 0,
   audioSentBytes: 0,

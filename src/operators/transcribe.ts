@@ -1,4 +1,11 @@
-import { asyncScheduler, Observable, type OperatorFunction, ReplaySubject, type SchedulerLike } from 'rxjs';
+import {
+  asyncScheduler,
+  Observable,
+  type OperatorFunction,
+  ReplaySubject,
+  type SchedulerLike,
+  Subject,
+} from 'rxjs';
 import type { AudioChunk } from '../audio/audio-format.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
 import type { FlowSnapshot } from '../flow/flow-stats.js';
@@ -107,6 +114,8 @@ export interface TranscribeOperator extends OperatorFunction<AudioChunk, Transcr
    * unref'd and stops on unsubscribe; nothing is sampled when nobody listens.
    */
   readonly metrics$: Observable<SessionMetrics>;
+  /** Each final's latency in ms (sending the end of its audio to receiving it), for exporters. */
+  readonly finalLatencies$: Observable<number>;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -170,11 +179,20 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     );
   }
   let latest: TranscriptionSession | undefined;
+  let sessions = 0;
   const status$ = new ReplaySubject<SessionStatus>(1);
+  const finalLatencies$ = new Subject<number>();
   const operator = (audio$: Observable<AudioChunk>): Observable<TranscriptEvent> =>
     new Observable<TranscriptEvent>((subscriber) => {
-      const session = new TranscriptionSession(config, audio$, subscriber, (status) => status$.next(status));
+      const session = new TranscriptionSession(
+        config,
+        audio$,
+        subscriber,
+        (status) => status$.next(status),
+        (ms) => finalLatencies$.next(ms),
+      );
       latest = session;
+      sessions += 1;
       session.start();
       return () => session.dispose();
     });
@@ -183,9 +201,13 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     let expected = Date.now() + every;
     const emit = (eventLoopDelayMs?: number): void => {
       if (latest === undefined) return;
-      subscriber.next(
-        latest.metrics({ ...heapSample(), ...(eventLoopDelayMs !== undefined ? { eventLoopDelayMs } : {}) }),
-      );
+      subscriber.next({
+        ...latest.metrics({
+          ...heapSample(),
+          ...(eventLoopDelayMs !== undefined ? { eventLoopDelayMs } : {}),
+        }),
+        session: sessions,
+      });
     };
     const timer = setInterval(() => {
       // How late this timer fired is how busy the event loop was.
@@ -202,6 +224,7 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     stats: () => (latest === undefined ? undefined : { ...latest.flow.snapshot(), ...latest.counters }),
     status$: status$.asObservable(),
     metrics$,
+    finalLatencies$: finalLatencies$.asObservable(),
   });
 }
 

@@ -17,6 +17,8 @@ export interface LatencyHistogram {
 export interface SessionMetrics {
   /** When it was taken (ms since the epoch). */
   readonly at: number;
+  /** Counts the sessions of the operator from 1: a new number is a new session (counters start over). */
+  readonly session: number;
   readonly state: 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
   /** Audio sent to the server (the first time; replays are counted apart). */
   readonly audioSentMs: number;

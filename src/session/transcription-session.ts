@@ -145,6 +145,7 @@ export class TranscriptionSession {
     private readonly source: Observable<AudioChunk>,
     private readonly subscriber: Subscriber<TranscriptEvent>,
     report: (status: SessionStatus) => void,
+    private readonly onFinalLatency: (ms: number) => void = () => {},
   ) {
     this.startedAt = config.scheduler.now();
     this.report = (status) => {
@@ -154,7 +155,9 @@ export class TranscriptionSession {
   }
 
   /** A snapshot of what the session is doing; `sample` adds what the platform can tell. */
-  metrics(sample: { heapUsedBytes?: number; eventLoopDelayMs?: number } = {}): SessionMetrics {
+  metrics(
+    sample: { heapUsedBytes?: number; eventLoopDelayMs?: number } = {},
+  ): Omit<SessionMetrics, 'session'> {
     const flow = this.flow;
     return {
       at: Date.now(),
@@ -558,7 +561,11 @@ export class TranscriptionSession {
     if (words.length > 0) {
       // Latency: from sending the frame that holds the utterance's last audio to now.
       const last = this.unfinalised.find((timed) => timed.endMs >= endMs);
-      if (last?.sentAt !== undefined) this.latencies.record(this.config.scheduler.now() - last.sentAt);
+      if (last?.sentAt !== undefined) {
+        const latency = this.config.scheduler.now() - last.sentAt;
+        this.latencies.record(latency);
+        this.onFinalLatency(latency);
+      }
       this.finalise(endMs);
     }
     this.subscriber.next({ type: 'final', text, startMs, endMs, words });
