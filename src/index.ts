@@ -65,6 +65,7 @@ export {
 export { type ToPcm16Options, toPcm16 } from './operators/to-pcm16.js';
 export {
   type ReconnectOptions,
+  type TranscribeLogger,
   type TranscribeOperator,
   type TranscribeOptions,
   type TranscribeStats,

@@ -8,6 +8,7 @@ import {
 } from 'rxjs';
 import type { AudioChunk } from '../audio/audio-format.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
+import { redactUrl } from '../errors/redact.js';
 import type { FlowSnapshot } from '../flow/flow-stats.js';
 import type { TranscriptionProtocol } from '../protocols/protocol.js';
 import { vosk } from '../protocols/vosk.js';
@@ -81,6 +82,20 @@ export interface TranscribeOptions {
   readonly scheduler?: SchedulerLike;
   /** How often `metrics$` samples. Default 1,000 ms. */
   readonly metricsIntervalMs?: number;
+  /**
+   * A logger with the pino interface (`info(obj, msg)`, `warn`, `error`,
+   * `debug`): connections, reconnects, endings and errors are logged, with
+   * URLs redacted and no header, token or key ever written.
+   */
+  readonly logger?: TranscribeLogger;
+}
+
+/** The part of a pino (or compatible) logger that `transcribe` uses. */
+export interface TranscribeLogger {
+  debug?(object: Record<string, unknown>, message: string): void;
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+  error(object: Record<string, unknown>, message: string): void;
 }
 
 /** How `transcribe` reconnects. */
@@ -180,6 +195,38 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
   }
   let latest: TranscriptionSession | undefined;
   let sessions = 0;
+  const logger = options.logger;
+  const where = redactUrl(config.url);
+  const log = (status: SessionStatus): void => {
+    if (logger === undefined) return;
+    const base = { url: where, session: sessions };
+    switch (status.state) {
+      case 'connecting':
+        logger.debug?.({ ...base, attempt: status.attempt, reason: status.reason }, 'connecting');
+        return;
+      case 'open':
+        logger.info({ ...base, connections: status.connections }, 'connection open');
+        return;
+      case 'reconnecting':
+        logger.warn(
+          {
+            ...base,
+            attempt: status.attempt,
+            delayMs: Math.round(status.delayMs),
+            error: describe(status.error),
+          },
+          'connection lost; reconnecting',
+        );
+        return;
+      case 'closing':
+        logger.debug?.(base, 'end of audio; waiting for the final result');
+        return;
+      case 'closed':
+        if (status.error !== undefined)
+          logger.error({ ...base, error: describe(status.error) }, 'transcription failed');
+        else logger.info({ ...base, code: status.code }, 'transcription closed');
+    }
+  };
   const status$ = new ReplaySubject<SessionStatus>(1);
   const finalLatencies$ = new Subject<number>();
   const operator = (audio$: Observable<AudioChunk>): Observable<TranscriptEvent> =>
@@ -188,7 +235,10 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
         config,
         audio$,
         subscriber,
-        (status) => status$.next(status),
+        (status) => {
+          log(status);
+          status$.next(status);
+        },
         (ms) => finalLatencies$.next(ms),
       );
       latest = session;
@@ -226,6 +276,16 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     metrics$,
     finalLatencies$: finalLatencies$.asObservable(),
   });
+}
+
+/** An error as a log field: what retry logic and people need, nothing that could hold a secret. */
+function describe(error: {
+  kind: string;
+  retryable: boolean;
+  closeCode?: number | undefined;
+  message: string;
+}) {
+  return { kind: error.kind, retryable: error.retryable, closeCode: error.closeCode, message: error.message };
 }
 
 /** The JS heap in use, where the platform tells (Node; Chromium's performance.memory). */

@@ -8,6 +8,7 @@ import {
 } from 'rxjs';
 import { type AudioChunk, framesToMs } from '../audio/audio-format.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
+import { scrubError, secretsOf } from '../errors/redact.js';
 import { isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
 import { Demand } from '../flow/demand.js';
 import { FlowStats } from '../flow/flow-stats.js';
@@ -139,6 +140,7 @@ export class TranscriptionSession {
   private deadTimer: Subscription | undefined;
 
   private readonly report: (status: SessionStatus) => void;
+  private readonly secrets: readonly string[];
 
   constructor(
     private readonly config: SessionConfig,
@@ -148,9 +150,13 @@ export class TranscriptionSession {
     private readonly onFinalLatency: (ms: number) => void = () => {},
   ) {
     this.startedAt = config.scheduler.now();
+    this.secrets = secretsOf(config.url, config.headers);
     this.report = (status) => {
       this.state = status.state;
-      report(status);
+      // No token, key or credential of the URL or headers leaves in a status.
+      if ((status.state === 'reconnecting' || status.state === 'closed') && status.error !== undefined) {
+        report({ ...status, error: scrubError(status.error, this.secrets) });
+      } else report(status);
     };
   }
 
@@ -594,13 +600,16 @@ export class TranscriptionSession {
   private fail(error: unknown): void {
     if (this.finished) return;
     const subscriber = this.subscriber;
-    const typed = isTranscriptionError(error)
-      ? error
-      : new TranscriptionError(`transcription failed: ${(error as Error)?.message ?? String(error)}`, {
-          kind: 'server',
-          retryable: false,
-          cause: error,
-        });
+    const typed = scrubError(
+      isTranscriptionError(error)
+        ? error
+        : new TranscriptionError(`transcription failed: ${(error as Error)?.message ?? String(error)}`, {
+            kind: 'server',
+            retryable: false,
+            cause: error,
+          }),
+      this.secrets,
+    );
     this.report({
       state: 'closed',
       ...(typed.closeCode !== undefined ? { code: typed.closeCode } : {}),

@@ -1,3 +1,4 @@
+import { redactUrl } from '../errors/redact.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
 import type {
   SocketDriver,
@@ -30,6 +31,7 @@ export const browserSocketFactory: SocketFactory = (
   }
   let reporting = true;
   let opened = false;
+  const shown = redactUrl(url);
   const socket = new Impl(url, options.protocols ? [...options.protocols] : undefined);
   socket.binaryType = 'arraybuffer';
   const waiting: Array<() => void> = [];
@@ -39,7 +41,7 @@ export const browserSocketFactory: SocketFactory = (
     stop();
     handlers.error(
       new TranscriptionError(
-        `could not connect to ${url}: no handshake within ${options.connectTimeoutMs} ms`,
+        `could not connect to ${shown}: no handshake within ${options.connectTimeoutMs} ms`,
         {
           kind: 'timeout',
           retryable: true,
@@ -83,7 +85,7 @@ export const browserSocketFactory: SocketFactory = (
       // Browsers hide why a handshake failed (refused, 401, bad TLS alike): 1006.
       handlers.error(
         new TranscriptionError(
-          `could not connect to ${url} (the browser gives no reason; close code ${event.code})`,
+          `could not connect to ${shown} (the browser gives no reason; close code ${event.code})`,
           {
             kind: 'network',
             retryable: true,

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { handshakeError } from '../errors/close-codes.js';
+import { redactUrl } from '../errors/redact.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
 import type {
   SocketDriver,
@@ -40,6 +41,7 @@ export const nodeSocketFactory: SocketFactory = (
 ): SocketDriver => {
   let reporting = true;
   let opened = false;
+  const shown = redactUrl(url);
   const socket = new WebSocket(url, options.protocols ? [...options.protocols] : undefined, {
     headers: options.headers ? { ...options.headers } : undefined,
     handshakeTimeout: options.connectTimeoutMs,
@@ -71,7 +73,7 @@ export const nodeSocketFactory: SocketFactory = (
             report(
               'error',
               new TranscriptionError(
-                `no answer to ping for ${beat.timeoutMs} ms from ${url}: the connection is dead`,
+                `no answer to ping for ${beat.timeoutMs} ms from ${shown}: the connection is dead`,
                 {
                   kind: 'timeout',
                   retryable: true,
@@ -98,7 +100,7 @@ export const nodeSocketFactory: SocketFactory = (
     );
   });
   socket.on('unexpected-response', (request, response) => {
-    report('error', handshakeError(response.statusCode ?? 0, url));
+    report('error', handshakeError(response.statusCode ?? 0, shown));
     request.destroy();
     socket.terminate();
   });
@@ -109,14 +111,14 @@ export const nodeSocketFactory: SocketFactory = (
         'error',
         timeout
           ? new TranscriptionError(
-              `could not connect to ${url}: no handshake within ${options.connectTimeoutMs} ms`,
+              `could not connect to ${shown}: no handshake within ${options.connectTimeoutMs} ms`,
               {
                 kind: 'timeout',
                 retryable: true,
                 cause: error,
               },
             )
-          : networkError(error, url),
+          : networkError(error, shown),
       );
     }
     // After open, ws follows an error with 'close' (1006 or the code it sent), reported there.

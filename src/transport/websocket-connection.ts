@@ -1,5 +1,7 @@
 import { Observable } from 'rxjs';
 import { type CloseCodeClass, closeError } from '../errors/close-codes.js';
+import { redactUrl, scrub, secretsOf } from '../errors/redact.js';
+import { TranscriptionError } from '../errors/transcription-error.js';
 import { defaultSocketFactory } from './default-socket.js';
 import type { SocketDriver, SocketFactory, WireMessage } from './socket-driver.js';
 
@@ -90,7 +92,17 @@ export function connect(options: ConnectOptions): Observable<TransportEvent> {
         },
       );
     } catch (error) {
-      subscriber.error(error);
+      // A bad URL, say: the message may quote it, so it is scrubbed of credentials.
+      const message = scrub(
+        (error as Error)?.message ?? String(error),
+        secretsOf(options.url, options.headers),
+      );
+      subscriber.error(
+        new TranscriptionError(`could not open a WebSocket to ${redactUrl(options.url)}: ${message}`, {
+          kind: 'network',
+          retryable: false,
+        }),
+      );
       return;
     }
     return () => {
