@@ -41,6 +41,7 @@ export {
   classifyCloseCode,
   closeError,
 } from './errors/close-codes.js';
+export { redactUrl } from './errors/redact.js';
 export {
   isTranscriptionError,
   TranscriptionError,
