@@ -26,13 +26,20 @@ export class LiveLine {
     this.stream = this.showProgress ? stderr : this.showCaption ? stdout : undefined;
   }
 
-  setProgress(positionMs: number, totalMs: number | undefined): void {
+  /** Whether anything is drawn (a terminal to redraw on). */
+  get active(): boolean {
+    return this.stream !== undefined;
+  }
+
+  /** The audio position (of `totalMs`, when known), and more to show after it (speed, lag). */
+  setProgress(positionMs: number, totalMs: number | undefined, extra = ''): void {
     if (!this.showProgress) return;
+    const tail = extra === '' ? '' : `  ${extra}`;
     if (totalMs !== undefined && totalMs > 0) {
       const done = Math.min(1, positionMs / totalMs);
       const cells = Math.round(done * BAR_CELLS);
-      this.progress = `[${'#'.repeat(cells)}${'-'.repeat(BAR_CELLS - cells)}] ${seconds(positionMs)} / ${seconds(totalMs)}`;
-    } else this.progress = `read ${seconds(positionMs)}`;
+      this.progress = `[${'#'.repeat(cells)}${'-'.repeat(BAR_CELLS - cells)}] ${seconds(positionMs)} / ${seconds(totalMs)}${tail}`;
+    } else this.progress = `sent ${seconds(positionMs)}${tail}`;
     const now = Date.now();
     if (now - this.lastDraw >= REDRAW_MS) this.draw();
   }

@@ -1,21 +1,26 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { type Observable, tap } from 'rxjs';
+import { Registry } from 'prom-client';
+import { firstValueFrom, type Observable, type Subscription } from 'rxjs';
 import type { AudioChunk, AudioFormat, SampleEncoding } from '../audio/audio-format.js';
-import { frameCount, framesToMs } from '../audio/audio-format.js';
 import { parseWavHeader } from '../audio/wav-header.js';
 import { isTranscriptionError } from '../errors/transcription-error.js';
+import { prometheusSink } from '../exporters/prometheus.js';
 import { paced } from '../operators/paced.js';
-import { transcribe } from '../operators/transcribe.js';
+import { type TranscribeOperator, transcribe } from '../operators/transcribe.js';
 import { vosk } from '../protocols/vosk.js';
 import { type EngineName, type RunningServer, startServer } from '../server/start-server.js';
+import type { SessionMetrics } from '../session/session-metrics.js';
 import { formatSrtCue, formatVttCue, subtitleCues, VTT_HEADER } from '../sinks/subtitles.js';
 import { wavOrRaw } from '../sources/byte-source.js';
 import { fromFile } from '../sources/from-file.js';
 import { fromReadable } from '../sources/from-readable.js';
 import type { TranscriptEvent } from '../transcript-event.js';
-import { normaliseRealtimeFlag, positiveNumber } from './args.js';
+import { nonNegativeInteger, normaliseRealtimeFlag, positiveNumber } from './args.js';
 import { LiveLine } from './live-line.js';
+import { type WordErrorRate, wordErrorRate } from './word-error-rate.js';
 
 export const TRANSCRIBE_USAGE = `usage: rxjs-transcribe FILE [--url ws://HOST:PORT] [--format text|json|srt|vtt] [--realtime [FACTOR]]
 
@@ -27,7 +32,10 @@ Transcribes FILE (a WAV file, raw PCM with --rate, or - for stdin) and writes th
   --rate N           raw PCM: sample rate (default 16000 for stdin)
   --channels N       raw PCM: channels (default 1)
   --encoding E       raw PCM: s16le (default) or f32le
-  --frame-ms N       duration of the audio frames sent (default 100)`;
+  --frame-ms N       duration of the audio frames sent (default 100)
+  --metrics          a live stats line, and a summary at the end (on stderr)
+  --prometheus PORT  serve the client's metrics at http://127.0.0.1:PORT/metrics while it runs
+  --reference FILE   print the word error rate of the transcript against the text in FILE`;
 
 type OutputFormat = 'text' | 'json' | 'srt' | 'vtt';
 
@@ -111,6 +119,9 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
       channels: { type: 'string' },
       encoding: { type: 'string' },
       'frame-ms': { type: 'string' },
+      metrics: { type: 'boolean' },
+      prometheus: { type: 'string' },
+      reference: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -152,31 +163,42 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
   const realtime = positiveNumber('realtime', values.realtime, false);
   const frameMs = positiveNumber('frame-ms', values['frame-ms'], false);
 
+  const prometheusPort = nonNegativeInteger('prometheus', values.prometheus);
+  const reference = values.reference === undefined ? undefined : readFileSync(values.reference, 'utf8');
+
   const live = new LiveLine(process.stderr, process.stdout, format === 'text');
   const totalMs = file !== '-' && raw === undefined ? wavDurationMs(file) : undefined;
-  let readMs = 0;
   let audio: Observable<AudioChunk> =
     file === '-' ? fromReadable(process.stdin, wavOrRaw(raw!)) : fromFile(file, raw ? { format: raw } : {});
   if (realtime !== undefined) audio = audio.pipe(paced({ factor: realtime }));
-  // The position shown is what has gone into the pipeline (after pacing).
-  audio = audio.pipe(
-    tap((chunk) => {
-      readMs += framesToMs(frameCount(chunk), chunk.format.sampleRate);
-      live.setProgress(readMs, totalMs);
-    }),
-  );
-
   let server: RunningServer | undefined;
+  let exporter: { close(): Promise<void> } | undefined;
   try {
     if (values.url === undefined) {
       server = await startServer({ port: 0, engine: engine as EngineName });
     }
     const url = values.url ?? server!.url;
     const writer = new TranscriptWriter(format, live, process.stdout);
+    const t = transcribe({
+      url,
+      protocol: vosk(),
+      metricsIntervalMs: 250,
+      ...(frameMs !== undefined ? { frameMs } : {}),
+    });
+    const finals: string[] = [];
+    const startedAt = Date.now();
+    const watch = watchProgress(t, live, totalMs, values.metrics === true);
+    if (prometheusPort !== undefined) exporter = await servePrometheus(t, prometheusPort);
     await new Promise<void>((resolve, reject) => {
-      const subscription = audio
-        .pipe(transcribe({ url, protocol: vosk(), ...(frameMs !== undefined ? { frameMs } : {}) }))
-        .subscribe({ next: (event) => writer.write(event), error: reject, complete: resolve });
+      const subscription = audio.pipe(t).subscribe({
+        next: (event) => {
+          if (event.type === 'final') finals.push(event.text);
+          writer.write(event);
+        },
+        error: reject,
+        complete: resolve,
+      });
+      subscription.add(watch);
       const interrupt = (): void => {
         subscription.unsubscribe();
         reject(new Error('interrupted'));
@@ -193,6 +215,11 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
       subscription.add(() => process.off('SIGINT', interrupt));
     });
     writer.end();
+    live.clear();
+    const last = await firstValueFrom(t.metrics$);
+    if (values.metrics === true) process.stderr.write(summary(last, Date.now() - startedAt));
+    if (reference !== undefined)
+      process.stderr.write(`${describeWer(wordErrorRate(reference, finals.join(' ')))}\n`);
     return 0;
   } catch (error) {
     if (
@@ -205,6 +232,87 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
     throw error;
   } finally {
     live.clear();
+    await exporter?.close();
     await server?.close();
   }
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The progress bar (position, speed, lag) and, with --metrics, the stats after it. */
+function watchProgress(
+  t: TranscribeOperator,
+  live: LiveLine,
+  totalMs: number | undefined,
+  stats: boolean,
+): Subscription {
+  let previous: SessionMetrics | undefined;
+  let lastLine = 0;
+  return t.metrics$.subscribe((m) => {
+    const speed =
+      previous !== undefined && m.at > previous.at
+        ? (m.audioSentMs - previous.audioSentMs) / (m.at - previous.at)
+        : 0;
+    previous = m;
+    const extra = `${speed.toFixed(1)}x  lag ${seconds(m.serverLagMs)}${
+      stats
+        ? `  reconnects ${m.reconnects}  dropped ${Math.round(m.droppedMs)} ms  in flight ${m.framesInFlight}`
+        : ''
+    }`;
+    live.setProgress(m.audioSentMs, totalMs, extra);
+    // Where there is no terminal to redraw, --metrics prints a line a second.
+    if (stats && !live.active && m.at - lastLine >= 1000) {
+      lastLine = m.at;
+      process.stderr.write(`stats: sent ${seconds(m.audioSentMs)}  ${extra}\n`);
+    }
+  });
+}
+
+/** The summary --metrics prints at the end. */
+function summary(m: SessionMetrics, wallMs: number): string {
+  const rtf = m.audioSentMs > 0 ? wallMs / m.audioSentMs : 0;
+  return [
+    'summary:',
+    `  audio            ${seconds(m.audioSentMs)}`,
+    `  wall time        ${seconds(wallMs)}`,
+    `  real-time factor ${rtf.toFixed(3)} (${rtf > 0 ? (1 / rtf).toFixed(1) : 'n/a'}x real time)`,
+    `  reconnects       ${m.reconnects}`,
+    `  replayed         ${Math.round(m.replayedMs)} ms`,
+    `  dropped          ${Math.round(m.droppedMs)} ms`,
+    `  first partial    ${seconds(m.timeToFirstPartialMs)}`,
+    `  final latency    p50 ${seconds(m.finalLatency.p50Ms)}, p99 ${seconds(m.finalLatency.p99Ms)} (${m.finalLatency.count} finals)`,
+    '',
+  ].join('\n');
+}
+
+function describeWer(wer: WordErrorRate): string {
+  return `WER ${(wer.rate * 100).toFixed(1)}% (${wer.referenceWords} reference words: ${wer.substitutions} substituted, ${wer.deletions} deleted, ${wer.insertions} inserted)`;
+}
+
+/** --prometheus PORT: the client's metrics over HTTP on loopback while the command runs. */
+async function servePrometheus(t: TranscribeOperator, port: number): Promise<{ close(): Promise<void> }> {
+  const registry = new Registry();
+  const tracking = prometheusSink(registry).track(t);
+  const http = createServer(async (request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actual = (http.address() as AddressInfo).port;
+  process.stderr.write(`metrics on http://127.0.0.1:${actual}/metrics\n`);
+  return {
+    close: async () => {
+      tracking.unsubscribe();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
 }
