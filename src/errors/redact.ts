@@ -11,11 +11,12 @@ export function redactUrl(url: string): string {
   } catch {
     return '<a URL that does not parse>';
   }
+  const secretParams = [...parsed.searchParams.keys()].filter((name) => SECRET_PARAM.test(name));
+  // Nothing to hide: the URL as the user wrote it.
+  if (parsed.username === '' && parsed.password === '' && secretParams.length === 0) return url;
   if (parsed.username !== '') parsed.username = '***';
   if (parsed.password !== '') parsed.password = '***';
-  for (const name of [...parsed.searchParams.keys()]) {
-    if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, '***');
-  }
+  for (const name of secretParams) parsed.searchParams.set(name, '***');
   return parsed.toString().replace(/%2A%2A%2A/g, '***');
 }
 
