@@ -225,7 +225,7 @@ export function writeIndex() {
   lines.push(
     '## Throughput: audio seconds per second against a fast server',
     '',
-    '[throughput.md](throughput.md) · `npm run bench:throughput -- --seconds 300 --rounds 5 --warmup 1`',
+    '[throughput.md](throughput.md) · `npm run bench:throughput -- --seconds 1800 --rounds 5 --warmup 5`',
     '',
   );
   if (throughput) {

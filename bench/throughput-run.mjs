@@ -1,0 +1,19 @@
+// One throughput run of one client, in a process of its own (so no client
+// pays for the garbage another left behind): `warmups` untimed runs to warm
+// the JIT, then one timed run. Prints one JSON line: { wallMs, words } or { error }.
+//
+//   node bench/throughput-run.mjs CLIENT URL WAV WARMUPS [TRANSCRIBE_OPTIONS_JSON]
+import { performance } from 'node:perf_hooks';
+import { CLIENTS } from './clients.mjs';
+
+const [client, url, wavPath, warmups, options] = process.argv.slice(2);
+const transcribeOptions = options ? JSON.parse(options) : {};
+try {
+  for (let i = 0; i < Number(warmups); i++) await CLIENTS[client](url, wavPath, { transcribeOptions });
+  const start = performance.now();
+  const result = await CLIENTS[client](url, wavPath, { transcribeOptions });
+  const wallMs = performance.now() - start;
+  process.stdout.write(`${JSON.stringify({ wallMs, words: result.words, replies: result.replies })}\n`);
+} catch (error) {
+  process.stdout.write(`${JSON.stringify({ error: String(error?.message ?? error) })}\n`);
+}
