@@ -1,7 +1,7 @@
 import type { Meter } from '@opentelemetry/api';
-import { pairwise, type Subscription, startWith } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { TranscribeOperator } from '../operators/transcribe.js';
-import type { SessionMetrics } from '../session/session-metrics.js';
+import { feedSessions } from './session-feed.js';
 
 /** Options of {@link openTelemetrySink}. */
 export interface OpenTelemetrySinkOptions {
@@ -45,44 +45,25 @@ export function openTelemetrySink(meter: Meter, options: OpenTelemetrySinkOption
   meter
     .createObservableGauge(`${p}server.lag`, { unit: 's', description: 'Audio sent minus audio finalised.' })
     .addCallback((result) => result.observe(lagSeconds));
+  const add = (counter: { add(v: number): void }, amount: number): void => {
+    if (amount > 0) counter.add(amount);
+  };
   return {
-    track(operator) {
-      let isActive = false;
-      const subscription = operator.status$.subscribe((status) => {
-        if (
-          status.state === 'connecting' &&
-          status.attempt === 0 &&
-          status.reason === undefined &&
-          !isActive
-        ) {
-          sessions.add(1);
-        }
-        const nowActive = status.state !== 'closed';
-        if (nowActive !== isActive) active.add(nowActive ? 1 : -1);
-        isActive = nowActive;
-      });
-      subscription.add(operator.finalLatencies$.subscribe((ms) => latency.record(ms / 1000)));
-      subscription.add(
-        operator.metrics$
-          .pipe(startWith(undefined as SessionMetrics | undefined), pairwise())
-          .subscribe(([before, after]) => {
-            if (after === undefined) return;
-            const from = before?.session === after.session ? before : undefined;
-            const add = (counter: { add(v: number): void }, a: number, b: number, scale: number): void => {
-              if (b > a) counter.add((b - a) / scale);
-            };
-            add(sent, from?.audioSentMs ?? 0, after.audioSentMs, 1000);
-            add(sentBytes, from?.audioSentBytes ?? 0, after.audioSentBytes, 1);
-            add(dropped, from?.droppedMs ?? 0, after.droppedMs, 1000);
-            add(replayed, from?.replayedMs ?? 0, after.replayedMs, 1000);
-            add(reconnects, from?.reconnects ?? 0, after.reconnects, 1);
-            lagSeconds = after.serverLagMs / 1000;
-          }),
-      );
-      subscription.add(() => {
-        if (isActive) active.add(-1);
-      });
-      return subscription;
-    },
+    track: (operator) =>
+      feedSessions(operator, {
+        sessionStarted: () => sessions.add(1),
+        activeChanged: (delta) => active.add(delta),
+        finalLatency: (seconds) => latency.record(seconds),
+        grew: (g) => {
+          add(sent, g.sentSeconds);
+          add(sentBytes, g.sentBytes);
+          add(dropped, g.droppedSeconds);
+          add(replayed, g.replayedSeconds);
+          add(reconnects, g.reconnects);
+        },
+        lag: (seconds) => {
+          lagSeconds = seconds;
+        },
+      }),
   };
 }

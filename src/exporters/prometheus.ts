@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { pairwise, type Subscription, startWith } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { TranscribeOperator } from '../operators/transcribe.js';
-import { FINAL_LATENCY_BUCKETS_MS, type SessionMetrics } from '../session/session-metrics.js';
+import { FINAL_LATENCY_BUCKETS_MS } from '../session/session-metrics.js';
+import { feedSessions } from './session-feed.js';
 
 /** Options of {@link prometheusSink}. */
 export interface PrometheusSinkOptions {
@@ -54,45 +55,23 @@ export function prometheusSink(registry: Registry, options: PrometheusSinkOption
     buckets: FINAL_LATENCY_BUCKETS_MS.map((ms) => ms / 1000),
     registers,
   });
-  const delta = (counter: Counter, before: number, after: number, scale: number): void => {
-    if (after > before) counter.inc((after - before) / scale);
+  const add = (counter: Counter, amount: number): void => {
+    if (amount > 0) counter.inc(amount);
   };
   return {
-    track(operator) {
-      let isActive = false;
-      const subscription = operator.status$.subscribe((status) => {
-        if (
-          status.state === 'connecting' &&
-          status.attempt === 0 &&
-          status.reason === undefined &&
-          !isActive
-        ) {
-          sessions.inc();
-        }
-        const nowActive = status.state !== 'closed';
-        if (nowActive !== isActive) active.inc(nowActive ? 1 : -1);
-        isActive = nowActive;
-      });
-      subscription.add(operator.finalLatencies$.subscribe((ms) => latency.observe(ms / 1000)));
-      subscription.add(
-        operator.metrics$
-          .pipe(startWith(undefined as SessionMetrics | undefined), pairwise())
-          .subscribe(([before, after]) => {
-            if (after === undefined) return;
-            // A new session starts from zero: count its values from zero.
-            const from = before?.session === after.session ? before : undefined;
-            delta(sent, from?.audioSentMs ?? 0, after.audioSentMs, 1000);
-            delta(sentBytes, from?.audioSentBytes ?? 0, after.audioSentBytes, 1);
-            delta(dropped, from?.droppedMs ?? 0, after.droppedMs, 1000);
-            delta(replayed, from?.replayedMs ?? 0, after.replayedMs, 1000);
-            delta(reconnects, from?.reconnects ?? 0, after.reconnects, 1);
-            lag.set(after.serverLagMs / 1000);
-          }),
-      );
-      subscription.add(() => {
-        if (isActive) active.dec();
-      });
-      return subscription;
-    },
+    track: (operator) =>
+      feedSessions(operator, {
+        sessionStarted: () => sessions.inc(),
+        activeChanged: (delta) => active.inc(delta),
+        finalLatency: (seconds) => latency.observe(seconds),
+        grew: (g) => {
+          add(sent, g.sentSeconds);
+          add(sentBytes, g.sentBytes);
+          add(dropped, g.droppedSeconds);
+          add(replayed, g.replayedSeconds);
+          add(reconnects, g.reconnects);
+        },
+        lag: (seconds) => lag.set(seconds),
+      }),
   };
 }
