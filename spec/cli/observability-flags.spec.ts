@@ -4,16 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectedSyntheticWords, syntheticPcm, wavHeader } from '../helpers/audio.js';
+import { expectedSyntheticWords, writeSyntheticWav } from '../helpers/audio.js';
 
 const BIN = new URL('../../bin/rxjs-transcribe.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'cli-obs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function wav(seconds: number, seed: number): { path: string; words: string[] } {
-  const pcm = syntheticPcm(seconds, 16000, seed);
-  const path = join(dir, `c-${seconds}-${seed}.wav`);
-  writeFileSync(path, Buffer.concat([wavHeader(pcm.length), pcm]));
+  const { path, pcm } = writeSyntheticWav(dir, seconds, seed);
   return { path, words: expectedSyntheticWords(pcm).map((w) => w.word) };
 }
 

@@ -9,18 +9,13 @@ import { transcribe } from '../../src/operators/transcribe.js';
 import { startServer } from '../../src/server/start-server.js';
 import { fromFile } from '../../src/sources/from-file.js';
 import { expectedSyntheticWords, syntheticPcm, wavHeader } from '../helpers/audio.js';
+import { heapAfterGc } from '../helpers/resources.js';
 
 const FORMAT: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
 const BYTES_PER_MS = 32;
 const dir = mkdtempSync(join(tmpdir(), 'flow-'));
 let tenMinutes: string;
 let tenMinutesPcm: Buffer;
-
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc!;
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 beforeAll(() => {
   tenMinutesPcm = syntheticPcm(600, 16000, 99);

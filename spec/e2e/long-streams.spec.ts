@@ -5,18 +5,11 @@ import { transcribe } from '../../src/operators/transcribe.js';
 import { startServer } from '../../src/server/start-server.js';
 import { fromAsyncIterable } from '../../src/sources/from-async-iterable.js';
 import { expectedSyntheticWords } from '../helpers/audio.js';
+import { heapAfterGc } from '../helpers/resources.js';
 
 const FORMAT: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
 const CHUNKS = 1_000_000;
 const SAMPLES_PER_CHUNK = 16; // 1 ms each: 1,000 s of audio in all
-
-function heapAfterGc(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc (vitest.config.ts sets it)');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** A million tiny chunks of deterministic noise, 1,000 s of audio in all. */
 function tinyChunks(): { pcm: Buffer; chunk: (i: number) => Uint8Array } {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, Subject, toArray } from 'rxjs';
@@ -8,7 +8,7 @@ import { transcribe } from '../../src/operators/transcribe.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import type { SessionMetrics } from '../../src/session/session-metrics.js';
 import { fromFile } from '../../src/sources/from-file.js';
-import { syntheticPcm, wavHeader } from '../helpers/audio.js';
+import { syntheticPcm, writeSyntheticWav } from '../helpers/audio.js';
 import { faultProxy } from '../helpers/fault-proxy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'metrics-'));
@@ -21,12 +21,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function wav(seconds: number, seed: number): string {
-  const pcm = syntheticPcm(seconds, 16000, seed);
-  const path = join(dir, `m-${seconds}-${seed}.wav`);
-  writeFileSync(path, Buffer.concat([wavHeader(pcm.length), pcm]));
-  return path;
-}
+const wav = (seconds: number, seed: number): string => writeSyntheticWav(dir, seconds, seed).path;
 
 describe('metrics$ (exact counts in known scenarios)', () => {
   it('10 s of audio: 10,000 ms, 100 frames and 320,000 bytes sent; a final latency for each final', async () => {

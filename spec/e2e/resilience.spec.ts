@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { type RunningServer, startServer } from '../../src/server/start-server.j
 import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromFile } from '../../src/sources/from-file.js';
 import type { TranscriptEvent } from '../../src/transcript-event.js';
-import { expectedSyntheticWords, syntheticPcm, wavHeader } from '../helpers/audio.js';
+import { expectedSyntheticWords, syntheticPcm, writeSyntheticWav } from '../helpers/audio.js';
 import { faultProxy } from '../helpers/fault-proxy.js';
 import { activeResources, eventually } from '../helpers/resources.js';
 
@@ -19,12 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'resilience-'));
 const BYTES_PER_SECOND = 32000;
 const FAST_RETRY = { initialDelayMs: 5, maxDelayMs: 50, maxRetries: 10 } as const;
 
-function wavOf(seconds: number, seed: number): { path: string; pcm: Buffer } {
-  const pcm = syntheticPcm(seconds, 16000, seed);
-  const path = join(dir, `audio-${seconds}-${seed}.wav`);
-  writeFileSync(path, Buffer.concat([wavHeader(pcm.length), pcm]));
-  return { path, pcm };
-}
+const wavOf = (seconds: number, seed: number) => writeSyntheticWav(dir, seconds, seed);
 
 function timedWords(events: TranscriptEvent[]): Array<{ text: string; startMs: number; endMs: number }> {
   return events

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { prometheusSink } from '../../src/exporters/prometheus.js';
 import { transcribe } from '../../src/operators/transcribe.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { fromFile } from '../../src/sources/from-file.js';
-import { syntheticPcm, wavHeader } from '../helpers/audio.js';
+import { writeSyntheticWav } from '../helpers/audio.js';
 import { faultProxy } from '../helpers/fault-proxy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prom-'));
@@ -35,12 +35,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function wav(seconds: number, seed: number): string {
-  const pcm = syntheticPcm(seconds, 16000, seed);
-  const path = join(dir, `p-${seconds}-${seed}.wav`);
-  writeFileSync(path, Buffer.concat([wavHeader(pcm.length), pcm]));
-  return path;
-}
+const wav = (seconds: number, seed: number): string => writeSyntheticWav(dir, seconds, seed).path;
 
 async function scrape(url: string): Promise<
   Map<

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseWavHeader } from '../../src/audio/wav-header.js';
 
@@ -65,4 +65,12 @@ export function wavHeader(dataBytes: number, rate = 16000, channels = 1, bits = 
   header.write('data', 36, 'ascii');
   header.writeUInt32LE(dataBytes, 40);
   return header;
+}
+
+/** Writes `seconds` of syntheticPcm as a 16 kHz WAV file in `dir`; returns its path and PCM. */
+export function writeSyntheticWav(dir: string, seconds: number, seed: number): { path: string; pcm: Buffer } {
+  const pcm = syntheticPcm(seconds, 16000, seed);
+  const path = join(dir, `synthetic-${seconds}s-${seed}.wav`);
+  writeFileSync(path, Buffer.concat([wavHeader(pcm.length), pcm]));
+  return { path, pcm };
 }

@@ -25,3 +25,12 @@ export const LEAKABLE = ['TCPSocketWrap', 'TCPServerWrap', 'ProcessWrap', 'PipeW
 export function leakable(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(LEAKABLE.map((name) => [name, counts[name] ?? 0]));
 }
+
+/** The JS heap in use after full collections (vitest.config.ts runs the tests with --expose-gc). */
+export function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc (vitest.config.ts sets it)');
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
