@@ -1,4 +1,3 @@
-import { isTranscriptionError } from '../errors/transcription-error.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
 import { TRANSCRIBE_USAGE, transcribeCommand } from './transcribe-command.js';
 
@@ -6,9 +5,8 @@ const USAGE = `${TRANSCRIBE_USAGE}
 
    or: rxjs-transcribe serve [options]   (run the reference server; serve --help)`;
 
-/** One line for a person: the message, and for a server close, nothing more is needed. */
+/** One line for a person: the error's message. */
 function describe(error: unknown): string {
-  if (isTranscriptionError(error)) return error.message;
   return error instanceof Error ? error.message : String(error);
 }
 
