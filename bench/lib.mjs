@@ -5,10 +5,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const root = new URL('..', import.meta.url).pathname;
-export const outDir = join(root, 'docs', 'benchmarks');
+/**
+ * Where results go: `--out DIR` (or BENCH_OUT), else docs/benchmarks/. The
+ * short forms in CI write to a temporary directory, so they never touch the
+ * published numbers.
+ */
+export const outDir = resolve(textOption('out') ?? join(root, 'docs', 'benchmarks'));
 
 export const SAMPLE_RATE = 16_000;
 /** 100 ms of 16-bit mono at 16 kHz. */
@@ -17,19 +22,24 @@ export const WAV_HEADER_BYTES = 44;
 export const CONFIG_MESSAGE = `{"config": {"sample_rate": ${SAMPLE_RATE}, "words": true}}`;
 export const EOF_MESSAGE = '{"eof" : 1}';
 
-/**
- * A numeric option: `--name N` or `--name=N` on the command line, else the
- * environment variable (`BENCH_NAME`), else the default. Positive (or 0 too,
- * with `zero`).
- */
-export function option(name, fallback, { zero = false } = {}) {
+/** A text option: `--name VALUE` or `--name=VALUE`, else BENCH_NAME, else undefined. */
+export function textOption(name) {
   const argv = process.argv.slice(2);
   let raw;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === `--${name}`) raw = argv[i + 1];
     else if (argv[i].startsWith(`--${name}=`)) raw = argv[i].slice(name.length + 3);
   }
-  raw ??= process.env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`];
+  return raw ?? process.env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`];
+}
+
+/**
+ * A numeric option: `--name N` or `--name=N` on the command line, else the
+ * environment variable (`BENCH_NAME`), else the default. Positive (or 0 too,
+ * with `zero`).
+ */
+export function option(name, fallback, { zero = false } = {}) {
+  const raw = textOption(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!(value > 0 || (zero && value === 0)) || !Number.isFinite(value)) {
