@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export const root = new URL('..', import.meta.url).pathname;
 /**
@@ -134,6 +135,33 @@ export function describeRevision(rev) {
     return `${commit}, with dist/ built at ${rev.distBuiltAt?.slice(11, 16)} UTC, before the latest edits in src/`;
   }
   return rev.srcChanged ? `${commit} with uncommitted changes in src/` : commit;
+}
+
+/**
+ * The reference server (bench/server-process.mjs) in a Node process of its
+ * own, with `args` (e.g. `['--factor', '1']`). Resolves to its URL and a
+ * stop() that resolves to the server's stats.
+ */
+export function startServerProcess(args = []) {
+  const child = spawn(process.execPath, [join(root, 'bench', 'server-process.mjs'), ...args], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      lines.once('line', (line) => resolve(JSON.parse(line)));
+      child.once('exit', (code) => reject(new Error(`the server process exited with ${code}`)));
+    });
+  return next().then(({ url }) => ({
+    url,
+    pid: child.pid,
+    stop: () => {
+      const stats = next().then(({ stats: s }) => s);
+      child.stdin.end();
+      return stats;
+    },
+  }));
 }
 
 export function machine() {

@@ -1,8 +1,9 @@
-// One throughput run of one client, in a process of its own (so no client
-// pays for the garbage another left behind): `warmups` untimed runs to warm
-// the JIT, then one timed run. Prints one JSON line: { wallMs, words } or { error }.
+// One cost run of one client, in a process of its own (so no client pays for
+// the garbage another left behind): `warmups` untimed runs to warm the JIT,
+// then one timed run. Prints one JSON line:
+// { wallMs, cpuUserMs, cpuSystemMs, words, replies } or { error }.
 //
-//   node bench/throughput-run.mjs CLIENT URL WAV WARMUPS [TRANSCRIBE_OPTIONS_JSON]
+//   node bench/cost-run.mjs CLIENT URL WAV WARMUPS [TRANSCRIBE_OPTIONS_JSON]
 import { performance } from 'node:perf_hooks';
 import { CLIENTS } from './clients.mjs';
 
@@ -10,10 +11,14 @@ const [client, url, wavPath, warmups, options] = process.argv.slice(2);
 const transcribeOptions = options ? JSON.parse(options) : {};
 try {
   for (let i = 0; i < Number(warmups); i++) await CLIENTS[client](url, wavPath, { transcribeOptions });
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const result = await CLIENTS[client](url, wavPath, { transcribeOptions });
   const wallMs = performance.now() - start;
-  process.stdout.write(`${JSON.stringify({ wallMs, words: result.words, replies: result.replies })}\n`);
+  const { user, system } = process.cpuUsage(cpu);
+  process.stdout.write(
+    `${JSON.stringify({ wallMs, cpuUserMs: user / 1000, cpuSystemMs: system / 1000, words: result.words, replies: result.replies })}\n`,
+  );
 } catch (error) {
   process.stdout.write(`${JSON.stringify({ error: String(error?.message ?? error) })}\n`);
 }

@@ -1,0 +1,312 @@
+// Cost per audio hour: the CPU time and wall time each client takes to send
+// an hour of 16 kHz audio to a fast reference server (synthetic engine, no
+// pacing) and hear every word back. Clients: rxjs-transcribe (fromFile ->
+// transcribe), RxJS's webSocket subject, rxjs-websockets, and a plain `ws`
+// loop, the floor. Every run is a process of its own (bench/cost-run.mjs),
+// which first makes --warmup untimed runs to warm the JIT, so that no client
+// pays for the garbage of another; the clients alternate within each round;
+// the server runs in a process of its own. Cold rounds (the first run of a
+// fresh process, as a command-line tool sees it) come first and are reported
+// apart. Writes cost.{json,md} in docs/benchmarks/ (or --out).
+//
+//   node bench/cost.mjs [--seconds 3600] [--rounds 5] [--warmup 3] [--cold 2] [--window-ms N]
+//   (or BENCH_SECONDS / BENCH_ROUNDS / ... in the environment; --window-ms
+//   sets transcribe's windowMs, default the library's)
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  describeRevision,
+  ensureOutDir,
+  FRAME_BYTES,
+  fmtMB,
+  machine,
+  median,
+  option,
+  outDir,
+  revision,
+  root,
+  startServerProcess,
+  wordsDigest,
+  writeIndex,
+  writeNoiseWav,
+} from './lib.mjs';
+
+const OURS = 'rxjs-transcribe';
+const PLAIN = 'plain-ws';
+const CLIENT_NAMES = [OURS, 'rxjs-webSocket', 'rxjs-websockets', PLAIN];
+const seconds = option('seconds', 3600);
+const rounds = option('rounds', 5);
+const warmup = option('warmup', 3, { zero: true });
+const cold = option('cold', 2, { zero: true });
+const windowMs = option('window-ms', undefined);
+const transcribeOptions = windowMs !== undefined ? { windowMs } : {};
+const log = (message) => process.stderr.write(`cost: ${message}\n`);
+const startRevision = revision();
+
+const audio = writeNoiseWav(seconds);
+const expectedDigest = wordsDigest(audio.words);
+log(`${seconds} s of noise (${fmtMB(audio.pcmBytes)} MB of PCM) in ${audio.path}`);
+const server = await startServerProcess();
+log(`server ${server.url} (synthetic engine, no pacing, own process)`);
+
+/** One timed run in a fresh process, after `warmupRuns` untimed runs in the same process. */
+function inProcess(client, warmupRuns) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'bench', 'cost-run.mjs'),
+        client,
+        server.url,
+        audio.path,
+        String(warmupRuns),
+        JSON.stringify(transcribeOptions),
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1)));
+      } catch {
+        reject(new Error(`the run of ${client} printed no result`));
+      }
+    });
+  });
+}
+
+const round1 = (v) => Math.round(v * 10) / 10;
+
+async function once(client, round, isCold) {
+  let answer;
+  const problems = [];
+  try {
+    answer = await inProcess(client, isCold ? 0 : warmup);
+    if (answer.error !== undefined) problems.push(answer.error);
+  } catch (e) {
+    problems.push(String(e?.message ?? e));
+  }
+  if (problems.length === 0) {
+    if (answer.words.length !== audio.words.length || wordsDigest(answer.words) !== expectedDigest) {
+      problems.push(`heard ${answer.words.length} of ${audio.words.length} words, or not the right ones`);
+    }
+    if (answer.replies !== null && answer.replies !== audio.frames + 1) {
+      problems.push(`got ${answer.replies} of ${audio.frames + 1} replies`);
+    }
+  }
+  const ok = problems.length === 0;
+  const run = {
+    client,
+    round,
+    cold: isCold,
+    ok,
+    ...(ok ? {} : { problems }),
+    wallMs: ok ? round1(answer.wallMs) : null,
+    cpuMs: ok ? round1(answer.cpuUserMs + answer.cpuSystemMs) : null,
+    cpuSystemMs: ok ? round1(answer.cpuSystemMs) : null,
+  };
+  log(
+    `${isCold ? `cold ${round}` : `round ${round}`} ${client}: ${ok ? `${run.wallMs.toFixed(0)} ms wall, ${run.cpuMs.toFixed(0)} ms CPU` : `FAILED (${problems.join('; ')})`}`,
+  );
+  return run;
+}
+
+const runs = [];
+let serverStats;
+try {
+  for (let round = 1; round <= cold; round++) {
+    for (const client of CLIENT_NAMES) runs.push(await once(client, round, true));
+  }
+  for (let round = 1; round <= rounds; round++) {
+    // Rotate the order each round, so no client always follows the same one.
+    const order = CLIENT_NAMES.map((_, i) => CLIENT_NAMES[(i + round - 1) % CLIENT_NAMES.length]);
+    for (const client of order) runs.push(await once(client, round, false));
+  }
+} finally {
+  serverStats = await server.stop();
+  rmSync(audio.path, { force: true });
+}
+
+/** Per audio hour: scales a run of `seconds` of audio to 3600 s. */
+const perHour = (ms) => (ms === null ? null : ms / 1000 / (seconds / 3600));
+
+function summarize(client, isCold) {
+  const measured = runs.filter((r) => r.client === client && r.cold === isCold);
+  const good = measured.filter((r) => r.ok);
+  const pick = (key) => (good.length > 0 ? median(good.map((r) => r[key])) : null);
+  const wallMs = pick('wallMs');
+  const cpuMs = pick('cpuMs');
+  return {
+    runs: measured.length,
+    failed: measured.length - good.length,
+    medianWallMs: wallMs,
+    medianCpuMs: cpuMs,
+    cpuSecondsPerAudioHour: perHour(cpuMs),
+    wallSecondsPerAudioHour: perHour(wallMs),
+    audioSecondsPerSecond: wallMs === null ? null : seconds / (wallMs / 1000),
+  };
+}
+
+const summary = {};
+for (const client of CLIENT_NAMES) {
+  const warm = summarize(client, false);
+  const coldRuns = summarize(client, true);
+  summary[client] = { ...warm, cold: coldRuns };
+}
+const plain = summary[PLAIN];
+for (const client of CLIENT_NAMES) {
+  const s = summary[client];
+  s.cpuRatio = s.medianCpuMs !== null && plain.medianCpuMs ? s.medianCpuMs / plain.medianCpuMs : null;
+  s.wallRatio = s.medianWallMs !== null && plain.medianWallMs ? s.medianWallMs / plain.medianWallMs : null;
+  const c = s.cold;
+  c.cpuRatio =
+    c.medianCpuMs !== null && plain.cold.medianCpuMs ? c.medianCpuMs / plain.cold.medianCpuMs : null;
+  c.wallRatio =
+    c.medianWallMs !== null && plain.cold.medianWallMs ? c.medianWallMs / plain.cold.medianWallMs : null;
+}
+
+const data = {
+  machine: machine(),
+  date: new Date().toISOString(),
+  revision: startRevision,
+  params: {
+    audioSeconds: seconds,
+    rounds,
+    warmup,
+    cold,
+    sampleRate: 16000,
+    frameBytes: FRAME_BYTES,
+    audioBytes: audio.pcmBytes,
+    engine: 'synthetic',
+    realtime: false,
+    transcribeOptions,
+    clients: CLIENT_NAMES,
+  },
+  server: {
+    peakQueuedBytes: serverStats?.peakQueuedBytes ?? null,
+    closeCodes: serverStats?.closeCodes ?? null,
+  },
+  summary,
+  runs,
+};
+ensureOutDir();
+writeFileSync(join(outDir, 'cost.json'), `${JSON.stringify(data, null, 1)}\n`);
+writeFileSync(join(outDir, 'cost.md'), page(data));
+writeIndex();
+for (const client of CLIENT_NAMES) {
+  const s = summary[client];
+  log(
+    `${client}: ${s.cpuSecondsPerAudioHour?.toFixed(2)} CPU s and ${s.wallSecondsPerAudioHour?.toFixed(2)} wall s per audio hour (${s.cpuRatio?.toFixed(2)}x and ${s.wallRatio?.toFixed(2)}x plain ws)`,
+  );
+}
+log(`wrote cost.json, cost.md, README.md in ${outDir}`);
+if (runs.some((r) => !r.ok)) process.exitCode = 1;
+
+function page({ machine: m, date, revision: rev, params, summary: sums, runs: all }) {
+  const num = (v, digits = 2) => (v === null || v === undefined ? 'n/a' : v.toFixed(digits));
+  const row = (name, s) =>
+    `| ${name} | ${num(s.cpuSecondsPerAudioHour)} | ${num(s.cpuRatio)}x | ${num(s.wallSecondsPerAudioHour)} | ${num(s.wallRatio)}x | ${num(s.audioSecondsPerSecond, 0)} | ${s.runs - s.failed} of ${s.runs} |`;
+  const coldRow = (name, s) =>
+    `| ${name} | ${num(s.cold.cpuSecondsPerAudioHour)} | ${num(s.cold.cpuRatio)}x | ${num(s.cold.wallSecondsPerAudioHour)} | ${num(s.cold.wallRatio)}x | ${s.cold.runs - s.cold.failed} of ${s.cold.runs} |`;
+  const perRun = all
+    .map(
+      (r) =>
+        `| ${r.cold ? `cold ${r.round}` : r.round} | ${r.client} | ${r.ok ? r.wallMs.toFixed(0) : 'n/a'} | ${r.ok ? r.cpuMs.toFixed(0) : `failed: ${(r.problems ?? []).join('; ')}`} |`,
+    )
+    .join('\n');
+  const window = params.transcribeOptions?.windowMs;
+  const options =
+    window === undefined
+      ? 'default options (a 1 s window of unanswered audio, 0.5 s read ahead)'
+      : `\`windowMs: ${window}\`, other options the defaults`;
+  const ours = sums[OURS];
+  const aim = 1.15;
+  const verdict =
+    ours.cpuRatio === null
+      ? 'No ratio: a client failed every run.'
+      : `rxjs-transcribe spends ${ours.cpuRatio.toFixed(2)}x the CPU of the plain \`ws\` loop per audio hour and takes ${ours.wallRatio.toFixed(2)}x its wall time: ${
+          ours.cpuRatio <= aim && ours.wallRatio <= aim
+            ? `within the ${aim}x the project aims for.`
+            : `**outside the ${aim}x the project aims for.**`
+        }`;
+  return `# Cost per audio hour
+
+What it costs a client to send an hour of 16 kHz audio to a speech server that is never the
+bottleneck, and to hear every word back: CPU seconds and wall seconds, for rxjs-transcribe
+and for what a user would write instead. The plain \`ws\` loop, which sends everything at
+once and does nothing else, is the floor.
+
+Latest run: ${date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform},
+${describeRevision(rev)}.
+Raw data: [cost.json](cost.json).
+
+## Method
+
+- **Server**: the reference server, synthetic engine, no pacing (it takes audio as fast as
+  it can hash it), in a Node process of its own, on 127.0.0.1. It answers each frame, one
+  word per second of audio.
+- **Audio**: ${params.audioSeconds} s of deterministic noise, 16 kHz mono 16-bit
+  (${fmtMB(params.audioBytes)} MB of PCM), a WAV file in the temporary directory. Figures are
+  scaled to one audio hour.
+- **Clients**, all sending the Vosk config, 3200-byte (100 ms) frames and the EOF, and done
+  when the server has answered the EOF and closed:
+  - \`rxjs-transcribe\`: \`fromFile(wav).pipe(transcribe({ url }))\`, ${options}, subscribed
+    to completion; it reads the file only as the server answers.
+  - \`rxjs-webSocket\`: RxJS's \`webSocket()\` subject over \`ws\`, every frame \`next()\`ed as
+    \`fs.createReadStream\` reads it.
+  - \`rxjs-websockets\`: the rxjs-websockets package over \`ws\`, given an Observable of every
+    frame as the file is read.
+  - \`plain-ws\`: a \`ws\` client that sends every frame as the file is read, then the EOF.
+- **Runs**: each in a Node process of its own, so that no client pays for the garbage
+  another left. ${params.cold} cold round${params.cold === 1 ? '' : 's'} first (a fresh process, timed at once), then ${params.rounds}
+  measured rounds in which the process first makes ${params.warmup} untimed run${params.warmup === 1 ? '' : 's'} to warm the JIT, as in a
+  service that has been up a while. Within a round the clients alternate, in an order that
+  rotates each round. Wall time runs from the start of the client (before the socket opens)
+  to its end; CPU time is the client process's user + system time over the same span
+  (\`process.cpuUsage\`), so it leaves out the server. Every run must hear every word, the
+  right ones (the raw clients must also get one reply per frame plus one for the EOF).
+- The table gives medians; ratios are against the plain \`ws\` loop in the same run.
+
+Run it: \`npm run bench:cost\` (options after \`--\`: \`--seconds N\`, \`--rounds N\`,
+\`--warmup N\`, \`--cold N\`, \`--window-ms N\`, \`--out DIR\`).
+
+## Results: warm processes
+
+| client | CPU s per audio hour | CPU vs plain | wall s per audio hour | wall vs plain | audio s/s | good runs |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${CLIENT_NAMES.map((name) => row(name, sums[name])).join('\n')}
+
+**${verdict}**
+
+## Results: cold processes (the first run of a fresh process)
+
+| client | CPU s per audio hour | CPU vs plain | wall s per audio hour | wall vs plain | good runs |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${CLIENT_NAMES.map((name) => coldRow(name, sums[name])).join('\n')}
+
+## What it means
+
+- An hour of audio costs a client a fraction of a CPU second on any of these: the client is
+  never what limits a transcription service; the recogniser is (the reference server's
+  PocketSphinx engine takes about a quarter of a CPU second per audio second).
+- Plain \`ws\`, \`webSocket()\` and rxjs-websockets send the whole file at once and hold it
+  in the socket until the server takes it ([slow-consumer.md](slow-consumer.md) shows what
+  that costs in memory against a slow server). rxjs-transcribe keeps at most one window of
+  audio sent and unanswered and reads more as replies come back, so its pace is set by
+  round trips, and it parses the WAV, converts and frames the audio, and turns replies into
+  events with timestamps on one timeline; this page is the price of that.
+- Cold processes pay for compiling more JavaScript; a short-lived command-line run sees the
+  cold figures.
+
+Every run:
+
+| round | client | wall (ms) | CPU (ms) |
+| --- | --- | ---: | ---: |
+${perRun}
+`;
+}
