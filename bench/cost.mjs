@@ -10,6 +10,7 @@
 // apart. Writes cost.{json,md} in docs/benchmarks/ (or --out).
 //
 //   node bench/cost.mjs [--seconds 3600] [--rounds 5] [--warmup 3] [--cold 2] [--window-ms N]
+//                       [--clients rxjs-transcribe,rxjs-webSocket,rxjs-websockets]
 //   (or BENCH_SECONDS / BENCH_ROUNDS / ... in the environment; --window-ms
 //   sets transcribe's windowMs, default the library's)
 import { spawn } from 'node:child_process';
@@ -27,6 +28,7 @@ import {
   revision,
   root,
   startServerProcess,
+  textOption,
   wordsDigest,
   writeIndex,
   writeNoiseWav,
@@ -34,7 +36,14 @@ import {
 
 const OURS = 'rxjs-transcribe';
 const PLAIN = 'plain-ws';
-const CLIENT_NAMES = [OURS, 'rxjs-webSocket', 'rxjs-websockets', PLAIN];
+const ALL_CLIENTS = [OURS, 'rxjs-webSocket', 'rxjs-websockets', PLAIN];
+// --clients a,b: a subset (plain-ws, the floor, is always run).
+const chosen = textOption('clients')?.split(',') ?? ALL_CLIENTS;
+for (const name of chosen) {
+  if (!ALL_CLIENTS.includes(name))
+    throw new RangeError(`--clients: no client ${name}; there are ${ALL_CLIENTS.join(', ')}`);
+}
+const CLIENT_NAMES = ALL_CLIENTS.filter((name) => name === PLAIN || chosen.includes(name));
 const seconds = option('seconds', 3600);
 const rounds = option('rounds', 5);
 const warmup = option('warmup', 3, { zero: true });
@@ -273,7 +282,7 @@ Raw data: [cost.json](cost.json).
 - The table gives medians; ratios are against the plain \`ws\` loop in the same run.
 
 Run it: \`npm run bench:cost\` (options after \`--\`: \`--seconds N\`, \`--rounds N\`,
-\`--warmup N\`, \`--cold N\`, \`--window-ms N\`, \`--out DIR\`).
+\`--warmup N\`, \`--cold N\`, \`--window-ms N\`, \`--clients a,b\` for a subset, \`--out DIR\`).
 
 ## Results: warm processes
 

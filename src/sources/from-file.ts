@@ -14,8 +14,9 @@ export interface FromFileOptions {
 /**
  * Audio from a file (Node.js only): a WAV file (16-bit or 32-bit float PCM, any
  * rate, any number of channels), or raw PCM with an explicit `format`. The
- * file is opened at subscription, read one chunk per await, and closed at the
- * end, on error and on unsubscribe.
+ * file is opened at subscription, read from disk `chunkBytes` at a time (under
+ * flow control, handed on only as demanded, so at most one chunk is held
+ * ahead), and closed at the end, on error and on unsubscribe.
  *
  * @example
  * fromFile('meeting.wav').pipe(transcribe({ url: 'ws://localhost:2700' }))
@@ -28,13 +29,25 @@ export function fromFile(path: string, options: FromFileOptions = {}): Observabl
   return fromByteReader(
     async () => {
       const handle = await open(path, 'r');
+      // Read from disk in whole chunks and hand out what is asked for: under
+      // flow control the asks are a frame or two, and a system call and a
+      // promise per frame cost more than the rest of the pipeline (cost
+      // benchmark: 1.47x -> 1.10x the CPU of a plain ws loop). At most one
+      // chunk is held ahead of demand.
+      let unread: Uint8Array | undefined;
       return {
         async read(maxBytes?: number) {
-          // A fresh buffer per read: downstream may hold on to what it was given.
-          const size = maxBytes !== undefined ? Math.min(chunkBytes, maxBytes) : chunkBytes;
-          const buffer = new Uint8Array(size);
-          const { bytesRead } = await handle.read(buffer, 0, size, null);
-          return bytesRead === 0 ? undefined : buffer.subarray(0, bytesRead);
+          if (unread === undefined || unread.length === 0) {
+            // A fresh buffer per disk read: downstream may hold on to what it was given.
+            const buffer = new Uint8Array(chunkBytes);
+            const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+            if (bytesRead === 0) return undefined;
+            unread = buffer.subarray(0, bytesRead);
+          }
+          const size = maxBytes !== undefined ? Math.min(maxBytes, unread.length) : unread.length;
+          const bytes = unread.subarray(0, size);
+          unread = unread.subarray(size);
+          return bytes;
         },
         close: () => handle.close(),
       };
