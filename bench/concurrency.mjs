@@ -1,0 +1,357 @@
+// Concurrency benchmark: how many real-time sessions one client process holds
+// with frames leaving on time. For each N (rising), a plain `ws` loop and then
+// rxjs-transcribe run N sessions at once against the reference server
+// (synthetic engine, real-time pace) in a process of its own; each session
+// sends 100 ms frames as a live source produces them. Per step: how late the
+// frames left (p50/p99/max), errors, client and server CPU, client heap and
+// Buffer memory per session. Writes concurrency.{json,svg,md} to the output
+// directory (docs/benchmarks/ unless --out).
+//
+//   node bench/concurrency.mjs [--sessions 500,1000,2000,3000,4000] [--seconds 10]
+//     [--settle 2] [--ramp-rate 1000] [--limit-ms 1000] [--out DIR]
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  describeRevision,
+  ensureOutDir,
+  machine,
+  option,
+  outDir,
+  revision,
+  root,
+  textOption,
+} from './lib.mjs';
+import { lineChart } from './svg.mjs';
+
+const CLIENTS = [
+  { name: 'rxjs-transcribe', color: '#0072B2', width: 3.5 },
+  { name: 'plain-ws', color: '#009E73', width: 2.5, dash: '3 3' },
+];
+/** What the library aims at (issue 7). */
+const AIMS = { sessions: 3000, p99Ms: 50, heapPerSessionBytes: 64 * 1024 };
+
+const steps = (textOption('sessions') ?? '500,1000,2000,3000,4000').split(',').map(Number);
+if (!steps.every((n) => Number.isInteger(n) && n > 0)) {
+  throw new RangeError(`--sessions takes whole numbers separated by commas, got ${textOption('sessions')}`);
+}
+const seconds = option('seconds', 10);
+const settleSeconds = option('settle', 2);
+const rampRate = option('ramp-rate', 1000);
+/** A client whose p99 lateness passes this stops stepping up: it cannot keep up. */
+const limitMs = option('limit-ms', 1000);
+const log = (message) => process.stderr.write(`concurrency: ${message}\n`);
+const startRevision = revision();
+const started = Date.now();
+
+/** The server (bench/concurrency-server.mjs) in its own process; stop() resolves to its stats and CPU samples. */
+function startServer() {
+  const child = spawn(process.execPath, [join(root, 'bench', 'concurrency-server.mjs')], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      lines.once('line', (line) => resolve(JSON.parse(line)));
+      child.once('exit', (code) => reject(new Error(`the server process exited with ${code}`)));
+    });
+  return next().then(({ url }) => ({
+    url,
+    stop: () => {
+      const report = next();
+      child.stdin.end();
+      return report;
+    },
+  }));
+}
+
+/** One step in a client process of its own; resolves to its report, or `{ ok: false, error }`. */
+function runClient(kind, sessions, url) {
+  const args = [
+    '--expose-gc',
+    join(root, 'bench', 'concurrency-client.mjs'),
+    ...['--kind', kind, '--sessions', String(sessions), '--url', url],
+    ...['--seconds', String(seconds), '--settle', String(settleSeconds), '--ramp-rate', String(rampRate)],
+  ];
+  const budgetMs = (sessions / rampRate + settleSeconds + seconds + 60) * 1000;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), budgetMs);
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text) => {
+      out += text;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        resolve({ ok: false, error: `exited with ${signal ?? `status ${code}`} and no report` });
+      }
+    });
+  });
+}
+
+/** Cumulative server CPU (µs) and event-loop active time (ms) at an epoch time, interpolated. */
+function serverAt(samples, at) {
+  const i = samples.findIndex(([t]) => t >= at);
+  if (i <= 0) return samples[Math.max(0, i)].slice(1);
+  const [ta, ca, ea] = samples[i - 1];
+  const [tb, cb, eb] = samples[i];
+  const f = (at - ta) / (tb - ta);
+  return [ca + f * (cb - ca), ea + f * (eb - ea)];
+}
+
+/** Why a step does not count as keeping up (empty: it does). */
+function problemsOf(r, sessions) {
+  const problems = [];
+  if (!r.ok) return [r.error];
+  if (r.errors > 0) problems.push(`${r.errors} errors (${r.firstErrors.join('; ')})`);
+  if (r.openedAtWindowStart < sessions)
+    problems.push(`${sessions - r.openedAtWindowStart} sessions not open in time`);
+  if (r.unsent > 0) problems.push(`${r.unsent} frames due in the window not sent`);
+  if (r.sessionsShort > 0) problems.push(`${r.sessionsShort} sessions short of frames`);
+  if (r.ringOverflows > 0 || r.unmatchedSends > 0 || r.misaligned > 0) {
+    problems.push(
+      `frames not matched 1:1 (${r.ringOverflows} overflows, ${r.unmatchedSends} unmatched, ${r.misaligned} misaligned)`,
+    );
+  }
+  if (r.flow && (r.flow.droppedMs > 0 || r.flow.reconnects > 0)) {
+    problems.push(`${r.flow.droppedMs} ms of audio dropped, ${r.flow.reconnects} reconnects`);
+  }
+  return problems;
+}
+
+const rows = [];
+const stoppedAt = {};
+for (const sessions of steps) {
+  for (const { name: kind } of [...CLIENTS].reverse()) {
+    if (stoppedAt[kind] !== undefined) {
+      rows.push({ client: kind, sessions, skipped: `stopped after ${stoppedAt[kind]} sessions` });
+      continue;
+    }
+    const server = await startServer();
+    log(`${kind} x ${sessions} ...`);
+    const r = await runClient(kind, sessions, server.url);
+    const { stats, samples } = await server.stop();
+    const problems = problemsOf(r, sessions);
+    const row = { client: kind, sessions, ok: problems.length === 0, problems };
+    if (r.ok) {
+      const [c0, e0] = serverAt(samples, r.windowEpochMs[0]);
+      const [c1, e1] = serverAt(samples, r.windowEpochMs[1]);
+      const spanMs = r.windowEpochMs[1] - r.windowEpochMs[0];
+      Object.assign(row, {
+        lateness: r.lateness,
+        sourceLateness: r.sourceLateness,
+        framesDue: r.framesDue,
+        framesSent: r.framesSent,
+        unsent: r.unsent,
+        sessionsShort: r.sessionsShort,
+        errors: r.errors,
+        finals: r.finals,
+        clientCpuPercent: round(r.cpuPercent, 1),
+        clientCpuMicrosPerFrame: round((r.cpuPercent * 10 * r.windowMs) / r.framesSent, 1),
+        clientEventLoopUtilization: round(r.eventLoopUtilization, 3),
+        machineCpuPercent: r.machineCpuPercent === null ? null : round(r.machineCpuPercent, 1),
+        serverCpuPercent: round(((c1 - c0) / 1000 / spanMs) * 100, 1),
+        serverEventLoopUtilization: round((e1 - e0) / spanMs, 3),
+        heapPerSessionBytes: Math.round(r.memory.heapPerSession),
+        arrayBuffersPerSessionBytes: Math.round(r.memory.arrayBuffersPerSession),
+        rssPerSessionBytes: Math.round(r.memory.rssPerSession),
+        rampMs: r.rampMs,
+        windowMs: r.windowMs,
+        ...(r.flow ? { flow: r.flow } : {}),
+        memory: r.memory,
+        server: { closeCodes: stats.closeCodes, peakQueuedBytes: stats.peakQueuedBytes },
+      });
+    }
+    rows.push(row);
+    const l = row.lateness;
+    log(
+      `${kind} x ${sessions}: ${row.ok ? 'ok' : `PROBLEMS: ${problems.join('; ')}`}` +
+        (l
+          ? `, lateness p50 ${l.p50} p99 ${l.p99} max ${l.max} ms, client CPU ${row.clientCpuPercent}%, ` +
+            `server CPU ${row.serverCpuPercent}%, heap/session ${kb(row.heapPerSessionBytes)} KB, ` +
+            `arrayBuffers/session ${kb(row.arrayBuffersPerSessionBytes)} KB`
+          : ''),
+    );
+    if (!row.ok || !(l?.p99 <= limitMs)) stoppedAt[kind] = sessions;
+  }
+}
+
+const data = {
+  machine: machine(),
+  date: new Date().toISOString(),
+  revision: startRevision,
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+  params: {
+    sessions: steps,
+    windowSeconds: seconds,
+    settleSeconds,
+    rampRatePerSecond: rampRate,
+    limitMs,
+    frameMs: 100,
+    frameBytes: 3200,
+    engine: 'synthetic',
+    serverRealtimeFactor: 1,
+    aims: AIMS,
+  },
+  rows,
+};
+ensureOutDir();
+writeFileSync(join(outDir, 'concurrency.json'), `${JSON.stringify(data, null, 1)}\n`);
+writeFileSync(join(outDir, 'concurrency.svg'), chart(data));
+writeFileSync(join(outDir, 'concurrency.md'), page(data));
+log(`wrote concurrency.json, concurrency.svg, concurrency.md in ${outDir} (${data.durationSeconds} s)`);
+if (rows.some((r) => r.ok === false && r.lateness === undefined)) process.exitCode = 1;
+
+function round(value, digits) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function kb(bytes) {
+  return bytes === undefined || bytes === null ? 'n/a' : (bytes / 1024).toFixed(1);
+}
+
+function measured(client) {
+  return data.rows.filter((r) => r.client === client && r.lateness !== undefined);
+}
+
+function chart({ machine: m, date, rows: all }) {
+  const aim = { name: 'aim', color: '#999', width: 1.5, dash: '6 4' };
+  const xs = [0, Math.max(...all.map((r) => r.sessions))];
+  const series = (value) =>
+    CLIENTS.map((style) => ({
+      ...style,
+      points: all
+        .filter((r) => r.client === style.name && r.lateness !== undefined)
+        .map((r) => [r.sessions, value(r)]),
+    }));
+  return lineChart({
+    title: 'Concurrent real-time sessions in one client process',
+    subtitle: `100 ms frames at 1x, client and server on one machine · ${m.cpu}, ${m.cores} cores · Node ${m.node} · ${date.slice(0, 10)}`,
+    xLabel: 'concurrent sessions',
+    panels: [
+      {
+        title: 'Frame lateness p99: when the socket send was called, minus when the frame was due',
+        yLabel: 'p99 lateness (ms)',
+        series: [...series((r) => r.lateness.p99), { ...aim, points: xs.map((x) => [x, AIMS.p99Ms]) }],
+      },
+      {
+        title: 'Client JS heap per session (heapUsed after GC, minus the baseline, / N)',
+        yLabel: 'KB per session',
+        series: [
+          ...series((r) => r.heapPerSessionBytes / 1024),
+          { ...aim, points: xs.map((x) => [x, AIMS.heapPerSessionBytes / 1024]) },
+        ],
+      },
+    ],
+  });
+}
+
+function page(d) {
+  const { machine: m, date, revision: rev, params: p } = d;
+  const ms = (v) => (v === null || v === undefined ? 'n/a' : Number.isFinite(v) ? String(v) : '∞');
+  const line = (r) =>
+    r.lateness === undefined
+      ? `| ${r.sessions} | ${r.client} | ${r.skipped ?? (r.problems ?? []).join('; ')} | | | | | | | | |`
+      : `| ${r.sessions} | ${r.client} | ${ms(r.lateness.p50)} | ${ms(r.lateness.p99)} | ${ms(r.lateness.max)} | ${r.errors}${r.unsent > 0 ? ` (${r.unsent} unsent)` : ''} | ${r.clientCpuPercent} | ${r.serverCpuPercent} | ${kb(r.heapPerSessionBytes)} | ${kb(r.arrayBuffersPerSessionBytes)} | ${r.ok ? 'yes' : `no: ${r.problems.join('; ')}`} |`;
+  const ours = measured('rxjs-transcribe');
+  const plain = measured('plain-ws');
+  const held = (list) =>
+    list
+      .filter((r) => r.ok && r.lateness.p99 < p.aims.p99Ms)
+      .reduce((best, r) => Math.max(best, r.sessions), 0);
+  const atAim = ours.find((r) => r.sessions === p.aims.sessions);
+  const verdict = [];
+  if (atAim === undefined) {
+    verdict.push(`- ${p.aims.sessions} sessions were not measured for rxjs-transcribe in this run.`);
+  } else {
+    const latOk = atAim.ok && atAim.lateness.p99 < p.aims.p99Ms;
+    const heapOk = atAim.heapPerSessionBytes < p.aims.heapPerSessionBytes;
+    verdict.push(
+      `- **Lateness at ${p.aims.sessions} sessions: ${latOk ? 'met' : 'missed'}.** p99 ${ms(atAim.lateness.p99)} ms against the aim of under ${p.aims.pk99Ms ?? p.aims.p99Ms} ms${atAim.ok ? '' : ` (and: ${atAim.problems.join('; ')})`}.`,
+      `- **Heap per session at ${p.aims.sessions} sessions: ${heapOk ? 'met' : 'missed'}.** ${kb(atAim.heapPerSessionBytes)} KB against the aim of under ${kb(p.aims.heapPerSessionBytes)} KB.`,
+    );
+  }
+  verdict.push(
+    `- The most sessions held with every frame sent and p99 under ${p.aims.p99Ms} ms: rxjs-transcribe ${held(ours) || 'none of the steps'}, plain \`ws\` ${held(plain) || 'none of the steps'}.`,
+  );
+  return `# Concurrency: real-time sessions per client process
+
+How many live audio streams one Node process can send with rxjs-transcribe, on time,
+compared with the least a client can do: a plain \`ws\` loop. Each session is a live
+source (a microphone, a call) producing a 100 ms frame every 100 ms; the question is how
+late frames leave as the number of sessions grows, what it costs in CPU, and how much
+memory each session holds.
+
+Latest run: ${date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform},
+${describeRevision(rev)}; the whole run took ${d.durationSeconds} s.
+Raw data: [concurrency.json](concurrency.json).
+
+## Method
+
+- **Server**: the reference server (synthetic engine, consuming audio at 1x real time) in a
+  Node process of its own on 127.0.0.1, a fresh one per step, sampling its own CPU
+  (\`process.cpuUsage\`) and event-loop use every 250 ms. Client and server share the
+  ${m.cores} cores.
+- **Steps**: N = ${p.sessions.join(', ')} sessions; at each N, plain \`ws\` first, then
+  rxjs-transcribe, each in a fresh Node process (\`--expose-gc\`). A client stops stepping
+  up after a step with errors, unsent frames, or p99 lateness over ${p.limitMs} ms.
+- **Sources**: one shared clock (a 1 ms timer over 100 slots of 1 ms) drives every
+  session's source; frame k of session i is due at \`phase_i + k × 100 ms\`, phases spread
+  evenly over the 100 ms period. A late tick emits every frame due by then, so a busy event
+  loop shows as lateness, not as missing frames. Frames are 3,200 bytes of 16 kHz mono
+  16-bit noise, views of one preallocated buffer, so the source allocates nothing per frame.
+  Both clients get exactly the same sources.
+- **Clients**:
+  - \`plain-ws\`: one \`ws\` WebSocket per session (no compression); the config at open,
+    then \`socket.send(frame)\` as the source emits it (frames emitted before the open are
+    held and sent at open); every reply \`JSON.parse\`d and counted.
+  - \`rxjs-transcribe\`: per session \`source$.pipe(transcribe({ url, socketFactory }))\`
+    with default options (one \`transcribe()\` operator per session), the source an
+    Observable of \`{ format, samples }\` chunks; events counted. \`socketFactory\` wraps the
+    library's own Node socket factory, only to time each \`send\`.
+- **Ramp**: sessions open at ${p.rampRatePerSecond} per second (so the handshake storm is
+  not measured), then ${p.settleSeconds} s to settle, then the **window** of
+  ${p.windowSeconds} s is measured. Frames due before or after it are not counted.
+- **Lateness** of a frame: when the client called its socket's \`send\` for it, minus when it
+  was due (both \`performance.now()\`). A per-session FIFO of due times matches sends to
+  frames: rxjs-transcribe re-frames to 100 ms, and the benchmark checks every send is one
+  3,200-byte frame, none dropped or resent. Frames due in the window and not sent within
+  5 s of its end count as unsent (late by at least that much). The source's own lateness
+  (the clock's tick minus the due time) is in the JSON as \`sourceLateness\`.
+- **CPU**: \`process.cpuUsage\` (user + system) over the window, as % of one core; the
+  server's from its samples over the same window.
+- **Memory**: \`process.memoryUsage()\` after three \`gc()\`s, once before any session and once
+  right after the window with every session still running; the difference / N.
+  \`heapUsed\` is the JS heap; \`arrayBuffers\` (Buffers and typed arrays, outside the JS heap)
+  is shown apart. Both include what the benchmark itself keeps per session (its clock
+  record, closures), the same for both clients: plain \`ws\` is the floor, harness included.
+
+Run it: \`node scripts/setup.mjs && node bench/concurrency.mjs\` (options: \`--sessions
+500,1000\`, \`--seconds N\`, \`--settle N\`, \`--ramp-rate N\`, \`--limit-ms N\`, \`--out DIR\`).
+
+## Results
+
+![p99 frame lateness and heap per session against the number of sessions](concurrency.svg)
+
+| N | client | lateness p50 (ms) | p99 (ms) | max (ms) | errors | client CPU (% core) | server CPU (% core) | heap / session (KB) | arrayBuffers / session (KB) | kept up |
+| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+${d.rows.map(line).join('\n')}
+
+KB are KiB. CPU is of one core: the machine has ${m.cores}.
+
+## Verdict against the aims
+
+The aims (issue 7): at least ${p.aims.sessions} concurrent real-time sessions with p99 lateness
+under ${p.aims.p99Ms} ms, client and server on the same ${m.cores}-core machine, and under
+${kb(p.aims.heapPerSessionBytes)} KB of client heap per session.
+
+${verdict.join('\n')}
+`;
+}
