@@ -23,7 +23,7 @@ const tickText = (value) => String(Number(value.toPrecision(6)));
  * One panel: a frame, grid, ticks and axis labels, and a polyline per series
  * (`points` as [x, y] in data units).
  */
-function panel({ left, top, width, height, title, yLabel, xLabel, xMax, series }) {
+function panel({ left, top, width, height, title, yLabel, xLabel, xMax, series, markers = [] }) {
   const yData = Math.max(0, ...series.flatMap((s) => s.points.map(([, y]) => y)));
   const yStep = niceStep(yData, 5);
   const yMax = Math.max(yStep, Math.ceil(yData / yStep) * yStep);
@@ -46,6 +46,13 @@ function panel({ left, top, width, height, title, yLabel, xLabel, xMax, series }
     out.push(`<line x1="${xx}" y1="${top}" x2="${xx}" y2="${top + height}" stroke="#efefef"/>`);
     out.push(
       `<text x="${xx}" y="${top + height + 18}" font-size="12" fill="#444" text-anchor="middle">${tickText(x)}</text>`,
+    );
+  }
+  // Events (faults, say) as thin vertical lines under the series.
+  for (const m of markers) {
+    const xx = px(m.x).toFixed(1);
+    out.push(
+      `<line x1="${xx}" y1="${top}" x2="${xx}" y2="${top + height}" stroke="${m.color}" stroke-width="1" opacity="0.6"/>`,
     );
   }
   out.push(`<rect x="${left}" y="${top}" width="${width}" height="${height}" fill="none" stroke="#888"/>`);
@@ -73,8 +80,20 @@ function panel({ left, top, width, height, title, yLabel, xLabel, xMax, series }
  * A chart of stacked panels over one x axis. `panels` are
  * `{ title, yLabel, series: [{ name, color, width?, dash?, points }] }`, every
  * panel with the same series names; the legend is drawn once, under the title.
+ * Optional: `legend` (entries `{ name, color, width?, dash? }`) instead of the
+ * first panel's series, for panels with different series; `markers`
+ * (`{ x, color }`), vertical lines drawn in every panel.
  */
-export function lineChart({ title, subtitle, xLabel, panels, width = 960, panelHeight = 260 }) {
+export function lineChart({
+  title,
+  subtitle,
+  xLabel,
+  panels,
+  width = 960,
+  panelHeight = 260,
+  legend,
+  markers,
+}) {
   const left = 80;
   const right = 24;
   const plotWidth = width - left - right;
@@ -82,7 +101,11 @@ export function lineChart({ title, subtitle, xLabel, panels, width = 960, panelH
   const firstTop = legendTop + 50;
   const gap = 70;
   const height = firstTop + panels.length * panelHeight + (panels.length - 1) * gap + 56;
-  const xMax = Math.max(1e-9, ...panels.flatMap((p) => p.series.flatMap((s) => s.points.map(([x]) => x))));
+  const xMax = Math.max(
+    1e-9,
+    ...panels.flatMap((p) => p.series.flatMap((s) => s.points.map(([x]) => x))),
+    ...(markers ?? []).map((m) => m.x),
+  );
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
@@ -95,7 +118,7 @@ export function lineChart({ title, subtitle, xLabel, panels, width = 960, panelH
   }
   // Legend: one entry per series, in a row.
   let x = left;
-  for (const s of panels[0].series) {
+  for (const s of legend ?? panels[0].series) {
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
     out.push(
       `<line x1="${x}" y1="${legendTop}" x2="${x + 34}" y2="${legendTop}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${dash}/>`,
@@ -117,6 +140,7 @@ export function lineChart({ title, subtitle, xLabel, panels, width = 960, panelH
         xLabel: i === panels.length - 1 ? xLabel : undefined,
         xMax,
         series: p.series,
+        markers,
       }),
     );
   });

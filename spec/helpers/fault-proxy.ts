@@ -23,6 +23,15 @@ export interface FaultProxy {
   readonly connections: number;
   /** Changes the plan for connections from now on. */
   setPlan(plan: (connection: number) => FaultPlan): void;
+  /** Connections open now (through the proxy, both sides up or stalled). */
+  readonly active: number;
+  /** Resets (RST) both sides of every connection open now; returns how many. For scheduled faults. */
+  reset(): number;
+  /**
+   * Stalls every connection open now: nothing more forwarded either way,
+   * nothing closed. Returns how many were not stalled already.
+   */
+  stall(): number;
   close(): Promise<void>;
 }
 
@@ -49,6 +58,8 @@ export async function faultProxy(
   let plan = initial;
   let connections = 0;
   const sockets = new Set<Socket>();
+  /** Live connections, for faults on demand: reset() and stall() act on these. */
+  const live = new Set<{ reset(): void; stall(): boolean }>();
   const server: Server = createServer((client) => {
     const index = connections++;
     const faults = plan(index);
@@ -63,6 +74,18 @@ export async function faultProxy(
       }, faults.stallAfterMs);
       client.on('close', () => clearTimeout(timer));
     }
+    const handle = {
+      reset() {
+        client.resetAndDestroy();
+        upstream.resetAndDestroy();
+      },
+      stall() {
+        const was = stalled;
+        stalled = true;
+        return !was;
+      },
+    };
+    live.add(handle);
     let throttledUntil = Date.now();
     const forward = (to: Socket, data: Buffer): void => {
       if (stalled || to.destroyed) return;
@@ -98,6 +121,7 @@ export async function faultProxy(
     });
     upstream.on('data', (data: Buffer) => forward(client, data));
     const drop = (): void => {
+      live.delete(handle);
       sockets.delete(client);
       sockets.delete(upstream);
       if (!stalled) {
@@ -124,6 +148,19 @@ export async function faultProxy(
     },
     setPlan(next) {
       plan = next;
+    },
+    get active() {
+      return live.size;
+    },
+    reset() {
+      const now = [...live];
+      for (const connection of now) connection.reset();
+      return now.length;
+    },
+    stall() {
+      let stalledNow = 0;
+      for (const connection of live) if (connection.stall()) stalledNow += 1;
+      return stalledNow;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

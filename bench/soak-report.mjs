@@ -1,0 +1,196 @@
+// The soak's numbers: memory trends by linear regression, the checks that
+// decide the exit status, and the page and chart in docs/benchmarks/.
+import { describeRevision, fmtMB, MB, median } from './lib.mjs';
+import { lineChart } from './svg.mjs';
+
+/** Least-squares line through `points` ([x, y]): slope, intercept and the slope's standard error. */
+export function linearFit(points) {
+  const n = points.length;
+  if (n < 2) return { slope: 0, intercept: points[0]?.[1] ?? 0, slopeStdErr: null };
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const [x, y] of points) {
+    sxx += (x - mx) ** 2;
+    sxy += (x - mx) * (y - my);
+  }
+  if (sxx === 0) return { slope: 0, intercept: my, slopeStdErr: null };
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const residual = points.reduce((s, [x, y]) => s + (y - (intercept + slope * x)) ** 2, 0);
+  const slopeStdErr = n > 2 ? Math.sqrt(residual / (n - 2) / sxx) : null;
+  return { slope, intercept, slopeStdErr };
+}
+
+/**
+ * One memory series (`key` of the samples) over the steady part of the run,
+ * from `fromS` (after the warm-up) to `toS` (the sources' end): its slope in
+ * KB per minute, and its growth as the median of the last three samples
+ * minus the median of the first three (robust to one sample taken mid-fault).
+ */
+export function trend(samples, key, fromS, toS) {
+  const steady = samples.filter((s) => s.t >= fromS && s.t <= toS);
+  const fit = linearFit(steady.map((s) => [s.t / 60, s[key] / 1024]));
+  const values = steady.map((s) => s[key]);
+  return {
+    samples: steady.length,
+    windowMinutes: steady.length > 1 ? (steady.at(-1).t - steady[0].t) / 60 : 0,
+    slopeKBPerMin: fit.slope,
+    slopeStdErrKBPerMin: fit.slopeStdErr,
+    growthBytes: values.length >= 6 ? median(values.slice(-3)) - median(values.slice(0, 3)) : null,
+    startBytes: values[0] ?? null,
+    endBytes: values.at(-1) ?? null,
+    peakBytes: values.length > 0 ? Math.max(...values) : null,
+  };
+}
+
+/** The pass/fail checks of a soak, each `{ name, ok, detail }`. */
+export function checks(data) {
+  const { words, memory, bounds } = data;
+  const heap = memory.heapUsed;
+  const list = [
+    {
+      name: 'no word lost, doubled or wrong',
+      ok: words.lost === 0 && words.doubled === 0 && words.wrong === 0,
+      detail: `${words.lost} lost, ${words.doubled} doubled, ${words.wrong} wrong of ${words.expected}`,
+    },
+    {
+      name: 'every session completed',
+      ok: data.errors.length === 0 && data.hungSessions === 0,
+      detail: `${data.errors.length} errored, ${data.hungSessions} did not complete`,
+    },
+    {
+      name: 'no audio dropped by the overflow policy',
+      ok: data.audio.droppedMs === 0,
+      detail: `${data.audio.droppedMs} ms dropped (buffer ${bounds.bufferMs} ms per session)`,
+    },
+    {
+      name: `heap growth after warm-up within ${bounds.maxHeapGrowthMB} MB`,
+      ok: heap.growthBytes !== null && heap.growthBytes <= bounds.maxHeapGrowthMB * MB,
+      detail:
+        heap.growthBytes === null
+          ? 'too few samples after the warm-up'
+          : `${(heap.growthBytes / MB).toFixed(2)} MB over ${heap.windowMinutes.toFixed(2)} min`,
+    },
+  ];
+  // A short run's regression is mostly noise (a sample during a reconnect's refill moves it by
+  // megabytes per minute), so the slope bound applies only to a window long enough to mean something.
+  const slopeApplies = heap.windowMinutes >= bounds.slopeMinMinutes;
+  list.push({
+    name: `heap slope after warm-up within ${bounds.maxHeapSlopeKBPerMin} KB/min`,
+    ok: !slopeApplies || heap.slopeKBPerMin <= bounds.maxHeapSlopeKBPerMin,
+    detail: `${heap.slopeKBPerMin.toFixed(1)} KB/min over ${heap.windowMinutes.toFixed(2)} min${
+      slopeApplies ? '' : ` (not checked: shorter than ${bounds.slopeMinMinutes} min)`
+    }`,
+  });
+  return list;
+}
+
+const count = (record) =>
+  Object.entries(record)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
+
+/** The markdown page. */
+export function soakPage(data) {
+  const { params, words, memory, faults } = data;
+  const heap = memory.heapUsed;
+  const kb = (bytes) => (bytes / 1024).toFixed(0);
+  const lines = [
+    '# Soak: a long stream with faults on a schedule',
+    '',
+    `Latest run: ${data.date.slice(0, 10)}, ${data.machine.cpu} (${data.machine.cores} cores), Node ${data.machine.node}, ${describeRevision(data.revision)}.`,
+    `Command: \`npm run soak -- ${data.command}\`. **${data.ok ? 'Passed' : 'FAILED'}.**`,
+    '',
+    '![Memory of the client process over the run, faults marked](soak.svg)',
+    '',
+    '## Method',
+    '',
+    `- **Server**: the reference server with the synthetic engine, in a process of its own, behind the TCP fault proxy of the specs (\`spec/helpers/fault-proxy.ts\`, loaded through esbuild).`,
+    `- **Client**: a Node process of its own (\`--expose-gc\`), running ${params.sessions} sessions at once, each \`liveNoise(...).pipe(transcribe({ url, deadAfterMs: ${params.deadAfterMs}, maxBufferMs: ${params.bufferMs} }))\`: deterministic noise (different per session) pushed in 100 ms chunks on a timer at ${params.speed}x real time, a source that cannot wait, as a microphone. Reconnect options are the defaults (8 retries counted from zero again at each open, 250 ms to 10 s, full jitter).`,
+    `- **Faults**: every ${params.faultEvery} s the next of ${params.faults.map((k) => `\`${k}\``).join(', ')}, in a cycle. \`reset\`: the proxy resets (RST) every open connection. \`stall\`: it forwards nothing more on them and closes nothing, so only the client's dead-connection check (\`deadAfterMs\`, ${params.deadAfterMs} ms here instead of the default 10 s, to keep the outage within the buffer) can find them. \`server-kill\`: SIGKILL of the server process (connections drop with no close frame), and a new one on the same port. \`server-restart\`: the server is stopped gracefully (its sessions closed with 1001) and started again on the same port.`,
+    `- **Words**: the synthetic engine names each second of audio by the SHA-256 of its samples; the client computes the same word as it generates each second and checks every final as it arrives: word *i* must be second *i*'s word, from *i* s to *i* + 1 s. Lost: seconds never heard; doubled: a second heard again; wrong: other text or times. This is the fault-free transcript, without holding it.`,
+    `- **Memory**: \`heapUsed\`, RSS and \`arrayBuffers\` of the client process after \`gc()\`, every ${params.sampleEveryS} s. The trend is a least-squares line over the samples after a ${params.warmupS} s warm-up until the sources end; growth is the median of the last three such samples minus the median of the first three.`,
+    `- After ${params.minutes} min the sources end at a whole second and the sessions complete (end-of-stream, final, close 1000).`,
+    '',
+    '## Results',
+    '',
+    '| | |',
+    '| --- | --- |',
+    `| run | ${(data.durationS / 60).toFixed(2)} min streaming, ${data.drainS.toFixed(1)} s to complete |`,
+    `| audio streamed | ${data.audioSeconds} s (${params.sessions} sessions) |`,
+    `| faults injected | ${faults.injected}: ${count(faults.byKind)} |`,
+    `| connections broken by faults | ${faults.connectionsHit} |`,
+    `| server down per restart | ${faults.downMs.length > 0 ? `median ${median(faults.downMs)} ms, max ${Math.max(...faults.downMs)} ms` : 'n/a'} |`,
+    `| reconnects (connections opened after the first) | ${data.reconnects} |`,
+    `| failed connections and attempts, by error | ${count(data.connectionFailures)} |`,
+    `| words | ${words.expected} expected: ${words.ok} right, **${words.lost} lost, ${words.doubled} doubled, ${words.wrong} wrong** |`,
+    `| sessions that errored or did not complete | ${data.errors.length + data.hungSessions} |`,
+    `| audio resent after reconnects | ${(data.audio.replayedMs / 1000).toFixed(1)} s |`,
+    `| audio dropped (overflow) | ${data.audio.droppedMs} ms; most buffered in a session ${(data.audio.peakBufferedMs / 1000).toFixed(1)} s |`,
+    `| heap after warm-up | ${fmtMB(heap.startBytes)} MB to ${fmtMB(heap.endBytes)} MB, peak ${fmtMB(heap.peakBytes)} MB |`,
+    `| heap slope | **${heap.slopeKBPerMin.toFixed(1)} KB/min**${heap.slopeStdErrKBPerMin !== null ? ` (± ${heap.slopeStdErrKBPerMin.toFixed(1)} standard error)` : ''} over ${heap.windowMinutes.toFixed(2)} min |`,
+    `| RSS | ${fmtMB(memory.rss.startBytes)} MB to ${fmtMB(memory.rss.endBytes)} MB, slope ${memory.rss.slopeKBPerMin.toFixed(0)} KB/min |`,
+    `| arrayBuffers | ${fmtMB(memory.arrayBuffers.startBytes)} MB to ${fmtMB(memory.arrayBuffers.endBytes)} MB, peak ${fmtMB(memory.arrayBuffers.peakBytes)} MB |`,
+    `| heap after the sessions ended, over the baseline before they started | ${kb(memory.afterEnd.heapUsed - memory.baseline.heapUsed)} KB |`,
+    '',
+    '## Checks',
+    '',
+    ...data.checks.map((c) => `- ${c.ok ? 'pass' : '**FAIL**'}: ${c.name}: ${c.detail}`),
+    '',
+    '## What it means',
+    '',
+    ...data.meaning,
+    '',
+    `Raw data: [soak.json](soak.json). Short form in CI: \`spec/bench/soak.spec.ts\`.`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+const FAULT_COLORS = {
+  reset: '#d62728',
+  stall: '#ff7f0e',
+  'server-kill': '#9467bd',
+  'server-restart': '#2ca02c',
+};
+
+/** The chart: heap and arrayBuffers, and RSS, over the run in minutes, faults as vertical lines. */
+export function soakChart(data) {
+  const samples = data.memory.samples;
+  const at = (key) => samples.map((s) => [s.t / 60, s[key] / MB]);
+  const markers = data.faults.list.map((f) => ({ x: f.atS / 60, color: FAULT_COLORS[f.kind] ?? '#999' }));
+  const faultLegend = data.params.faults.map((kind) => ({
+    name: kind.replace('server-', ''),
+    color: FAULT_COLORS[kind] ?? '#999',
+    width: 1,
+  }));
+  return lineChart({
+    title: `Soak: ${data.params.sessions} sessions at ${data.params.speed}x, a fault every ${data.params.faultEvery} s`,
+    subtitle: `client process memory after gc(), faults as vertical lines; heap slope ${data.memory.heapUsed.slopeKBPerMin.toFixed(1)} KB/min after the warm-up; ${data.words.lost + data.words.doubled + data.words.wrong} words lost, doubled or wrong`,
+    xLabel: 'minutes',
+    legend: [
+      { name: 'heapUsed', color: '#1f77b4', width: 2 },
+      { name: 'arrayBuffers', color: '#8c564b', width: 2, dash: '6 4' },
+      { name: 'rss', color: '#444', width: 2 },
+      ...faultLegend,
+    ],
+    markers,
+    panels: [
+      {
+        title: 'JS heap and Buffer memory (MB)',
+        yLabel: 'MB',
+        series: [
+          { name: 'heapUsed', color: '#1f77b4', points: at('heapUsed') },
+          { name: 'arrayBuffers', color: '#8c564b', dash: '6 4', points: at('arrayBuffers') },
+        ],
+      },
+      {
+        title: 'Resident set size (MB)',
+        yLabel: 'MB',
+        series: [{ name: 'rss', color: '#444', points: at('rss') }],
+      },
+    ],
+  });
+}

@@ -1,0 +1,266 @@
+// Soak: streams continuously through faults injected on a schedule, and
+// reports memory trends, reconnects, words lost or doubled (against the
+// fault-free transcript) and errors.
+//
+//   npm run soak -- --minutes 3       (short in CI: spec/bench/soak.spec.ts)
+//
+// Options (each also as BENCH_NAME in the environment):
+//   --minutes N            how long to stream, fractions allowed (default 3)
+//   --sessions N           concurrent sessions (default 4)
+//   --speed N              audio pushed at N x real time (default 10)
+//   --fault-every S        seconds between faults (default 5)
+//   --faults LIST          the cycle of faults (default reset,stall,server-kill,server-restart)
+//   --dead-after-ms MS     transcribe's deadAfterMs (default 1000; the library's is 10,000)
+//   --buffer-ms MS         transcribe's maxBufferMs (default 15 s of wall time at --speed)
+//   --sample-every S       memory sample interval (default 2, shorter for short runs)
+//   --warmup S             samples left out of the trend (default a quarter of the run, at most 60)
+//   --max-heap-slope KB    heap slope bound, KB/min (default 1024) ...
+//   --slope-min-minutes M  ... checked when the window after warm-up is this long (default 2)
+//   --max-heap-growth MB   heap growth bound over the window (default 16)
+//   --out DIR              where soak.json, soak.md and soak.svg go (default docs/benchmarks)
+//
+// Exits with 1 when a word was lost, doubled or wrong, a session errored or
+// did not complete, audio was dropped, or the heap bounds were exceeded.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ensureOutDir, MB, machine, option, outDir, revision, root, textOption } from './lib.mjs';
+import { FAULT_KINDS, faultRig } from './soak-faults.mjs';
+import { checks, soakChart, soakPage, trend } from './soak-report.mjs';
+
+const minutes = option('minutes', 3);
+const seconds = minutes * 60;
+const sessions = option('sessions', 4);
+const speed = option('speed', 10);
+const faultEvery = option('fault-every', 5);
+const deadAfterMs = option('dead-after-ms', 1000);
+// A live source keeps pushing during an outage; the buffer must hold what arrives meanwhile.
+const bufferMs = option('buffer-ms', Math.max(30_000, speed * 15_000));
+const sampleEveryS = option('sample-every', Math.min(2, Math.max(0.5, seconds / 60)));
+const warmupS = option('warmup', Math.min(60, seconds / 4), { zero: true });
+const bounds = {
+  bufferMs,
+  maxHeapSlopeKBPerMin: option('max-heap-slope', 1024),
+  slopeMinMinutes: option('slope-min-minutes', 2),
+  maxHeapGrowthMB: option('max-heap-growth', 16),
+};
+const faults = (textOption('faults') ?? FAULT_KINDS.join(',')).split(',').filter(Boolean);
+for (const kind of faults) {
+  if (!FAULT_KINDS.includes(kind)) throw new RangeError(`--faults: unknown ${kind}; use ${FAULT_KINDS}`);
+}
+if (!Number.isInteger(sessions)) throw new RangeError(`--sessions must be whole, got ${sessions}`);
+
+const rev = revision();
+const log = (message) => process.stderr.write(`soak: ${message}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const rig = await faultRig();
+log(
+  `${sessions} sessions at ${speed}x for ${minutes} min through ${rig.url}, a fault every ${faultEvery} s (${faults.join(', ')})`,
+);
+
+const client = spawn(
+  process.execPath,
+  [
+    '--expose-gc',
+    join(root, 'bench', 'soak-client.mjs'),
+    JSON.stringify({
+      url: rig.url,
+      sessions,
+      speed,
+      seconds,
+      deadAfterMs,
+      bufferMs,
+      sampleEveryMs: sampleEveryS * 1000,
+      drainTimeoutMs: 120_000,
+    }),
+  ],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const samples = [];
+let report;
+let endedAtS;
+let origin; // this process's clock at the client's t = 0
+let markStarted;
+let markEnded;
+const started = new Promise((resolve) => {
+  markStarted = resolve;
+});
+const ended = new Promise((resolve) => {
+  markEnded = resolve;
+});
+const clientExit = new Promise((resolve) => client.once('exit', (code, signal) => resolve(signal ?? code)));
+// The client gone before its report ends the run too (and is an error below).
+clientExit.then(markEnded);
+createInterface({ input: client.stdout }).on('line', (line) => {
+  const message = JSON.parse(line);
+  if (message.type === 'sample') {
+    origin ??= performance.now() - message.t * 1000;
+    samples.push(message);
+    markStarted();
+  } else if (message.type === 'ended') {
+    endedAtS = message.t;
+    markEnded();
+  } else if (message.type === 'report') report = message;
+});
+
+// Faults on a fixed schedule from the client's start, until its sources end.
+const injected = [];
+await Promise.race([started, clientExit]);
+const schedule = (async () => {
+  for (let i = 0; ; i++) {
+    const due = origin + (i + 1) * faultEvery * 1000;
+    const next = await Promise.race([sleep(Math.max(0, due - performance.now())).then(() => 'due'), ended]);
+    if (next !== 'due') return;
+    const atS = (performance.now() - origin) / 1000;
+    const hit = await rig.inject(faults[i % faults.length]);
+    injected.push({ atS: Number(atS.toFixed(3)), ...hit });
+    log(
+      `${atS.toFixed(1)} s: ${hit.kind} (${hit.connections} connections${hit.downMs !== undefined ? `, down ${hit.downMs} ms` : ''})`,
+    );
+  }
+})();
+const exitStatus = await clientExit;
+await schedule;
+const proxyConnections = rig.connections;
+await rig.close();
+if (report === undefined) {
+  log(`the client process exited with ${exitStatus} and no report`);
+  process.exit(1);
+}
+
+// --- numbers ---------------------------------------------------------------
+
+const sum = (key) => report.sessions.reduce((total, s) => total + s[key], 0);
+const byKind = Object.fromEntries(
+  faults.map((kind) => [kind, injected.filter((f) => f.kind === kind).length]),
+);
+const connectionFailures = {};
+for (const s of report.sessions) {
+  for (const [key, n] of Object.entries(s.failures))
+    connectionFailures[key] = (connectionFailures[key] ?? 0) + n;
+}
+const fromS = Math.min(warmupS, endedAtS);
+const memoryTrend = (key) => trend(samples, key, fromS, endedAtS);
+const argv = process.argv.slice(2);
+const outAt = argv.findIndex((a) => a === '--out' || a.startsWith('--out='));
+if (outAt >= 0) argv.splice(outAt, argv[outAt] === '--out' ? 2 : 1);
+
+const data = {
+  date: new Date().toISOString(),
+  machine: machine(),
+  revision: rev,
+  command: argv.join(' ') || '(defaults)',
+  params: {
+    minutes,
+    sessions,
+    speed,
+    faultEvery,
+    faults,
+    deadAfterMs,
+    bufferMs,
+    reconnect: 'defaults',
+    sampleEveryS,
+    warmupS: fromS,
+  },
+  bounds,
+  durationS: endedAtS,
+  drainS: report.drainS,
+  audioSeconds: sum('audioSeconds'),
+  faults: {
+    injected: injected.length,
+    byKind,
+    connectionsHit: injected.reduce((total, f) => total + f.connections, 0),
+    downMs: injected.filter((f) => f.downMs !== undefined).map((f) => f.downMs),
+    list: injected,
+  },
+  reconnects: sum('reconnects'),
+  connectionFailures,
+  proxyConnections,
+  words: {
+    expected: sum('audioSeconds'),
+    ok: sum('ok'),
+    lost: sum('lost'),
+    doubled: sum('doubled'),
+    wrong: sum('wrong'),
+  },
+  errors: report.sessions.filter((s) => s.error !== null).map((s) => ({ session: s.session, ...s.error })),
+  hungSessions: report.sessions.filter((s) => !s.completed && s.error === null).length,
+  audio: {
+    droppedMs: sum('droppedMs'),
+    replayedMs: sum('replayedMs'),
+    replayDroppedMs: sum('replayDroppedMs'),
+    peakBufferedMs: Math.max(...report.sessions.map((s) => s.peakBufferedMs)),
+  },
+  memory: {
+    heapUsed: memoryTrend('heapUsed'),
+    rss: memoryTrend('rss'),
+    arrayBuffers: memoryTrend('arrayBuffers'),
+    baseline: report.baseline,
+    afterEnd: report.after,
+    samples: samples.map(({ t, heapUsed, rss, arrayBuffers, external, audioSeconds, reconnects }) => ({
+      t,
+      heapUsed,
+      rss,
+      arrayBuffers,
+      external,
+      audioSeconds,
+      reconnects,
+    })),
+  },
+  sessions: report.sessions,
+};
+data.checks = checks(data);
+data.ok = data.checks.every((c) => c.ok);
+data.meaning = meaning(data);
+
+ensureOutDir();
+writeFileSync(join(outDir, 'soak.json'), `${JSON.stringify(data, null, 2)}\n`);
+writeFileSync(join(outDir, 'soak.md'), soakPage(data));
+writeFileSync(join(outDir, 'soak.svg'), soakChart(data));
+
+const heap = data.memory.heapUsed;
+log(
+  `${(endedAtS / 60).toFixed(2)} min, ${data.audioSeconds} s of audio, ${injected.length} faults (${Object.entries(
+    byKind,
+  )
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ')}), ${data.reconnects} reconnects; words ${data.words.ok} right, ${data.words.lost} lost, ${
+    data.words.doubled
+  } doubled, ${data.words.wrong} wrong; ${data.errors.length} errors; heap slope ${heap.slopeKBPerMin.toFixed(
+    1,
+  )} KB/min, growth ${heap.growthBytes === null ? 'n/a' : `${(heap.growthBytes / MB).toFixed(2)} MB`}`,
+);
+for (const c of data.checks) log(`${c.ok ? 'pass' : 'FAIL'}: ${c.name}: ${c.detail}`);
+log(`wrote ${join(outDir, 'soak.md')}`);
+process.exit(data.ok ? 0 : 1);
+
+/** What the numbers say, in a few sentences for the page. */
+function meaning(d) {
+  const heapTrend = d.memory.heapUsed;
+  const failed = d.checks.filter((c) => !c.ok);
+  const lines = [];
+  if (d.words.lost + d.words.doubled + d.words.wrong === 0 && d.errors.length === 0 && d.hungSessions === 0) {
+    lines.push(
+      `Through ${d.faults.injected} faults that broke ${d.faults.connectionsHit} connections, every session reconnected (${d.reconnects} reconnects) and its transcript was the fault-free one word for word, with the same times: resending the unfinalised audio and dropping finals already emitted hold for resets, stalls found only by the dead-connection check, and servers that crash or restart. Audio pushed during the outages waited in the session's buffer (at most ${(d.audio.peakBufferedMs / 1000).toFixed(1)} s of audio) and none was dropped.`,
+    );
+  } else {
+    lines.push(
+      `Words were lost, doubled or wrong, or sessions failed: see the checks above and \`sessions[].problems\` in soak.json for the first of them.`,
+    );
+  }
+  const hour = (heapTrend.slopeKBPerMin * 60) / 1024;
+  lines.push(
+    '',
+    `Memory: the heap's trend after the warm-up is ${heapTrend.slopeKBPerMin.toFixed(1)} KB/min${
+      heapTrend.slopeStdErrKBPerMin !== null ? ` (± ${heapTrend.slopeStdErrKBPerMin.toFixed(1)})` : ''
+    }, ${hour.toFixed(1)} MB an hour if it went on. ${
+      heapTrend.windowMinutes < d.bounds.slopeMinMinutes
+        ? `Over a window of ${heapTrend.windowMinutes.toFixed(1)} min that is mostly noise (a sample taken while a buffer refills after an outage moves it); the growth bound is what this run checks, and a run of ${d.bounds.slopeMinMinutes} min or more checks the slope.`
+        : 'The sessions hold a bounded amount (a window of audio in flight, the unfinalised audio, the buffer during outages), so a sound run shows no trend beyond noise.'
+    }`,
+  );
+  if (failed.length > 0) lines.push('', `Failed: ${failed.map((c) => c.name).join('; ')}.`);
+  return lines;
+}
