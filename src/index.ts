@@ -119,6 +119,8 @@ export { fromReadable, type NodeReadableLike } from './sources/from-readable.js'
 export { fromReadableStream } from './sources/from-readable-stream.js';
 export type { TranscriptEvent, TranscriptWord } from './transcript-event.js';
 export { browserSocketFactory } from './transport/browser-socket.js';
+// The platform's own: `ws` in Node, the standard WebSocket in browsers. For wrapping (instrumentation, tests).
+export { defaultSocketFactory } from './transport/default-socket.js';
 export type {
   SocketDriver,
   SocketFactory,
