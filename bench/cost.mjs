@@ -30,9 +30,9 @@ import {
   startServerProcess,
   textOption,
   wordsDigest,
-  writeIndex,
   writeNoiseWav,
 } from './lib.mjs';
+import { writeIndex } from './summary.mjs';
 
 const OURS = 'rxjs-transcribe';
 const PLAIN = 'plain-ws';

@@ -3,7 +3,7 @@
 // client in its own process.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -215,66 +215,6 @@ export function median(values) {
 
 export const MB = 1024 * 1024;
 export const fmtMB = (bytes) => (bytes === null || bytes === undefined ? 'n/a' : (bytes / MB).toFixed(1));
-
-/**
- * Writes docs/benchmarks/README.md, the index of the benchmark pages, with a
- * one-line summary of the latest numbers of each (from their JSON files).
- */
-export function writeIndex() {
-  const load = (name) => {
-    const path = join(outDir, `${name}.json`);
-    return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
-  };
-  const slow = load('slow-consumer');
-  const throughput = load('throughput');
-  const where = (data) =>
-    `${data.date.slice(0, 10)}, ${data.machine.cpu} (${data.machine.cores} cores), Node ${data.machine.node}, ${describeRevision(data.revision ?? {})}`;
-  const lines = [
-    '# Benchmarks',
-    '',
-    'Each page says how it measures and shows the numbers of its latest run, which the benchmark',
-    'script writes (with the raw data as JSON next to it). Run them again with the commands below;',
-    'options go after `--`.',
-    '',
-    '## Slow consumer: memory when the server is slower than the source',
-    '',
-    '[slow-consumer.md](slow-consumer.md) · `npm run bench:slow-consumer -- --seconds 600 --factor 20`',
-    '',
-  ];
-  if (slow) {
-    const ours = slow.clients.find((c) => c.name === 'rxjs-transcribe');
-    const others = slow.clients.filter((c) => c.name !== 'rxjs-transcribe');
-    const range = (key) => {
-      const values = others.map((c) => c[key]).filter((v) => typeof v === 'number');
-      return values.length === 0 ? 'n/a' : `${fmtMB(Math.min(...values))}–${fmtMB(Math.max(...values))}`;
-    };
-    lines.push(
-      `Latest: ${slow.params.audioSeconds} s of audio into a ${slow.params.factor}x server. Peak RSS ${fmtMB(ours?.peakRssBytes)} MB for rxjs-transcribe against ${range('peakRssBytes')} MB for RxJS \`webSocket\`, rxjs-websockets and plain \`ws\`, which hold ${range('peakBufferedBytes')} MB unsent in the socket (bufferedAmount); peak Buffer memory (arrayBuffers) ${fmtMB(ours?.peakArrayBuffersBytes)} MB against ${range('peakArrayBuffersBytes')} MB; peak JS heap ${fmtMB(ours?.peakHeapBytes)} MB against ${range('peakHeapBytes')} MB. ${
-        slow.clients.every((c) => c.allRepliesArrived)
-          ? 'Every client got every reply.'
-          : `Failed: ${slow.clients
-              .filter((c) => !c.allRepliesArrived)
-              .map((c) => c.name)
-              .join(', ')}.`
-      } (${where(slow)})`,
-      '',
-    );
-  } else lines.push('Not run yet.', '');
-  lines.push(
-    '## Throughput: audio seconds per second against a fast server',
-    '',
-    '[throughput.md](throughput.md) · `npm run bench:throughput -- --seconds 1800 --rounds 5 --warmup 5`',
-    '',
-  );
-  if (throughput) {
-    const { ours, plain, ratio } = throughput.summary;
-    lines.push(
-      `Latest: ${throughput.params.audioSeconds} s of audio, median of ${throughput.params.rounds} rounds: rxjs-transcribe ${Math.round(ours.medianAudioSecondsPerSecond)} audio s/s, plain \`ws\` ${Math.round(plain.medianAudioSecondsPerSecond)} audio s/s; ratio ${ratio.toFixed(2)}. (${where(throughput)})`,
-      '',
-    );
-  } else lines.push('Not run yet.', '');
-  writeFileSync(join(outDir, 'README.md'), lines.join('\n'));
-}
 
 export function ensureOutDir() {
   mkdirSync(outDir, { recursive: true });

@@ -22,8 +22,8 @@ import {
   revision,
   root,
   startServerProcess,
-  writeIndex,
 } from './lib.mjs';
+import { writeIndex } from './summary.mjs';
 import { lineChart } from './svg.mjs';
 
 const frames = option('frames', 10_000_000);

@@ -22,9 +22,9 @@ import {
   revision,
   runClient,
   wordsDigest,
-  writeIndex,
   writeNoiseWav,
 } from './lib.mjs';
+import { writeIndex } from './summary.mjs';
 import { lineChart } from './svg.mjs';
 
 const CLIENTS = [
@@ -141,7 +141,7 @@ writeFileSync(join(outDir, 'slow-consumer.svg'), svg);
 writeFileSync(join(outDir, 'slow-consumer.md'), page(data));
 writeIndex();
 log(
-  `wrote ${['slow-consumer.json', 'slow-consumer.svg', 'slow-consumer.md', 'README.md'].join(', ')} in docs/benchmarks/`,
+  `wrote ${['slow-consumer.json', 'slow-consumer.svg', 'slow-consumer.md', 'README.md'].join(', ')} in ${outDir}`,
 );
 if (!results.every((r) => r.allRepliesArrived)) process.exitCode = 1;
 

@@ -1,0 +1,146 @@
+// The headline figures of every benchmark, read from the JSON files they
+// write: one place for the table `npm run bench` prints and for the index
+// page docs/benchmarks/README.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeRevision, MB, outDir } from './lib.mjs';
+
+const fixed = (v, digits = 2) => (v === null || v === undefined ? 'n/a' : v.toFixed(digits));
+const mb = (bytes) => (bytes === null || bytes === undefined ? 'n/a' : `${(bytes / MB).toFixed(1)} MB`);
+const kb = (bytes) => (bytes === null || bytes === undefined ? 'n/a' : `${(bytes / 1024).toFixed(1)} KB`);
+
+/**
+ * Each benchmark: its page, the command that reruns it, and `rows(data)`,
+ * its headline figures as `{ measure, ours, floor, ratio, aim, met }`
+ * (strings; `met` true, false or null when there is no aim).
+ */
+export const BENCHMARKS = [
+  {
+    name: 'cost',
+    title: 'Cost per audio hour',
+    command: 'npm run bench:cost',
+    rows(d) {
+      const ours = d.summary['rxjs-transcribe'];
+      const plain = d.summary['plain-ws'];
+      const peers = Object.entries(d.summary)
+        .filter(([name]) => name !== 'rxjs-transcribe' && name !== 'plain-ws')
+        .map(([name, s]) => `${name} ${fixed(s.cpuRatio)}x`)
+        .join(', ');
+      return [
+        {
+          measure: `CPU s per audio hour, warm (${peers})`,
+          ours: fixed(ours.cpuSecondsPerAudioHour),
+          floor: `${fixed(plain.cpuSecondsPerAudioHour)} (plain ws)`,
+          ratio: fixed(ours.cpuRatio),
+          aim: '≤ 1.15',
+          met: ours.cpuRatio === null ? false : ours.cpuRatio <= 1.15,
+        },
+        {
+          measure: 'wall s per audio hour, warm',
+          ours: fixed(ours.wallSecondsPerAudioHour),
+          floor: `${fixed(plain.wallSecondsPerAudioHour)} (plain ws)`,
+          ratio: fixed(ours.wallRatio),
+          aim: '≤ 1.15',
+          met: ours.wallRatio === null ? false : ours.wallRatio <= 1.15,
+        },
+        {
+          measure: 'CPU s per audio hour, cold process',
+          ours: fixed(ours.cold.cpuSecondsPerAudioHour),
+          floor: `${fixed(plain.cold.cpuSecondsPerAudioHour)} (plain ws)`,
+          ratio: fixed(ours.cold.cpuRatio),
+          aim: '',
+          met: null,
+        },
+      ];
+    },
+  },
+  {
+    name: 'long-streams',
+    title: 'Long streams',
+    command: 'npm run bench:long-streams',
+    rows: (d) =>
+      d.results.map((r) => ({
+        measure: `${r.short ?? r.title}: heap slope per audio hour; stack depth`,
+        ours: `${kb(r.heapSummary?.slopeBytesPerAudioHour)}; ${r.stack?.send.min}–${r.stack?.send.max} frames`,
+        floor: '',
+        ratio: '',
+        aim: `flat; words all right`,
+        met: r.ok,
+      })),
+  },
+  {
+    name: 'slow-consumer',
+    title: 'Slow consumer',
+    command: 'npm run bench:slow-consumer',
+    rows(d) {
+      const ours = d.clients.find((c) => c.name === 'rxjs-transcribe');
+      const plain = d.clients.find((c) => c.name === 'plain-ws');
+      return [
+        {
+          measure: `peak RSS, ${d.params.audioSeconds} s of audio into a ${d.params.factor}x server`,
+          ours: mb(ours?.peakRssBytes),
+          floor: `${mb(plain?.peakRssBytes)} (plain ws)`,
+          ratio: ours && plain ? fixed(ours.peakRssBytes / plain.peakRssBytes) : 'n/a',
+          aim: 'bounded',
+          met: d.clients.every((c) => c.allRepliesArrived),
+        },
+      ];
+    },
+  },
+];
+
+/** The JSON of benchmark `name` in `dir`, or undefined when it has not run. */
+export function load(dir, name) {
+  const path = join(dir, `${name}.json`);
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
+}
+
+/** Where and when a result was taken. */
+export const where = (data) =>
+  `${data.date.slice(0, 10)}, ${data.machine.cpu} (${data.machine.cores} cores), Node ${data.machine.node}, ${describeRevision(data.revision ?? {})}`;
+
+/**
+ * Every benchmark's rows, as a Markdown table, from the JSON in `dir`; links
+ * to the pages start with `linkPrefix` (the pages are in docs/benchmarks/).
+ */
+export function markdownTable(dir, linkPrefix = '') {
+  const lines = [
+    '| benchmark | measure | rxjs-transcribe | floor / peer | ratio | aim | met |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- |',
+  ];
+  for (const b of BENCHMARKS) {
+    const data = load(dir, b.name);
+    if (data === undefined) {
+      lines.push(`| [${b.title}](${linkPrefix}${b.name}.md) | not run | | | | | |`);
+      continue;
+    }
+    for (const r of b.rows(data)) {
+      const met = r.met === null ? '' : r.met ? 'yes' : '**no**';
+      lines.push(
+        `| [${b.title}](${linkPrefix}${b.name}.md) | ${r.measure} | ${r.ours} | ${r.floor} | ${r.ratio} | ${r.aim} | ${met} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Writes README.md, the index of the benchmark pages, in the results directory. */
+export function writeIndex() {
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Every figure is taken side by side with its peers in one run, as a ratio. `npm run bench`',
+    'runs them all (under 15 minutes on 2 cores) and rewrites every page, JSON file and plot',
+    'here; each can also run on its own, with the command below (options after `--`).',
+    '[../performance.md](../performance.md) explains the method and what the numbers mean.',
+    '',
+    markdownTable(outDir),
+    '',
+  ];
+  for (const b of BENCHMARKS) {
+    const data = load(outDir, b.name);
+    lines.push(`## ${b.title}`, '', `[${b.name}.md](${b.name}.md) · \`${b.command}\``, '');
+    lines.push(data === undefined ? 'Not run yet.' : `Latest run: ${where(data)}.`, '');
+  }
+  writeFileSync(join(outDir, 'README.md'), lines.join('\n'));
+}
