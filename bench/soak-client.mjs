@@ -44,6 +44,7 @@ const sessions = Array.from({ length: config.sessions }, (_, i) => {
       url: config.url,
       deadAfterMs: config.deadAfterMs,
       maxBufferMs: config.bufferMs,
+      ...(config.maxReplayMs !== undefined ? { maxReplayMs: config.maxReplayMs } : {}),
       ...(config.reconnect !== undefined ? { reconnect: config.reconnect } : {}),
     }),
   };

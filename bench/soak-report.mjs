@@ -1,6 +1,8 @@
 // The soak's numbers: memory trends by linear regression, the checks that
 // decide the exit status, and the page and chart in docs/benchmarks/.
-import { describeRevision, fmtMB, MB, median } from './lib.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeRevision, ensureOutDir, fmtMB, MB, median, outDir } from './lib.mjs';
 import { lineChart } from './svg.mjs';
 
 /** Least-squares line through `points` ([x, y]): slope, intercept and the slope's standard error. */
@@ -32,12 +34,15 @@ export function linearFit(points) {
 export function trend(samples, key, fromS, toS) {
   const steady = samples.filter((s) => s.t >= fromS && s.t <= toS);
   const fit = linearFit(steady.map((s) => [s.t / 60, s[key] / 1024]));
+  // A leak grows as fast late as early; warming up (code, caches) slows down: the later half tells them apart.
+  const late = linearFit(steady.slice(Math.floor(steady.length / 2)).map((s) => [s.t / 60, s[key] / 1024]));
   const values = steady.map((s) => s[key]);
   return {
     samples: steady.length,
     windowMinutes: steady.length > 1 ? (steady.at(-1).t - steady[0].t) / 60 : 0,
     slopeKBPerMin: fit.slope,
     slopeStdErrKBPerMin: fit.slopeStdErr,
+    lateHalfSlopeKBPerMin: late.slope,
     growthBytes: values.length >= 6 ? median(values.slice(-3)) - median(values.slice(0, 3)) : null,
     startBytes: values[0] ?? null,
     endBytes: values.at(-1) ?? null,
@@ -45,10 +50,31 @@ export function trend(samples, key, fromS, toS) {
   };
 }
 
+function growthCheck(name, series, boundMB) {
+  return {
+    name: `${name} growth after warm-up within ${boundMB} MB`,
+    ok: series.growthBytes !== null && series.growthBytes <= boundMB * MB,
+    detail:
+      series.growthBytes === null
+        ? 'too few samples after the warm-up'
+        : `${(series.growthBytes / MB).toFixed(2)} MB over ${series.windowMinutes.toFixed(2)} min`,
+  };
+}
+
+function slopeCheck(name, series, boundKBPerMin, minMinutes) {
+  const applies = series.windowMinutes >= minMinutes;
+  return {
+    name: `${name} slope after warm-up within ${boundKBPerMin} KB/min`,
+    ok: !applies || series.slopeKBPerMin <= boundKBPerMin,
+    detail: `${series.slopeKBPerMin.toFixed(1)} KB/min over ${series.windowMinutes.toFixed(2)} min${
+      applies ? '' : ` (not checked: shorter than ${minMinutes} min)`
+    }`,
+  };
+}
+
 /** The pass/fail checks of a soak, each `{ name, ok, detail }`. */
 export function checks(data) {
   const { words, memory, bounds } = data;
-  const heap = memory.heapUsed;
   const list = [
     {
       name: 'no word lost, doubled or wrong',
@@ -65,25 +91,16 @@ export function checks(data) {
       ok: data.audio.droppedMs === 0,
       detail: `${data.audio.droppedMs} ms dropped (buffer ${bounds.bufferMs} ms per session)`,
     },
-    {
-      name: `heap growth after warm-up within ${bounds.maxHeapGrowthMB} MB`,
-      ok: heap.growthBytes !== null && heap.growthBytes <= bounds.maxHeapGrowthMB * MB,
-      detail:
-        heap.growthBytes === null
-          ? 'too few samples after the warm-up'
-          : `${(heap.growthBytes / MB).toFixed(2)} MB over ${heap.windowMinutes.toFixed(2)} min`,
-    },
+    growthCheck('heap', memory.heapUsed, bounds.maxHeapGrowthMB),
+    // Audio is in ArrayBuffers, off the JS heap: a leak of audio would show here, not in heapUsed.
+    growthCheck('arrayBuffers', memory.arrayBuffers, bounds.maxBufferGrowthMB),
   ];
   // A short run's regression is mostly noise (a sample during a reconnect's refill moves it by
-  // megabytes per minute), so the slope bound applies only to a window long enough to mean something.
-  const slopeApplies = heap.windowMinutes >= bounds.slopeMinMinutes;
-  list.push({
-    name: `heap slope after warm-up within ${bounds.maxHeapSlopeKBPerMin} KB/min`,
-    ok: !slopeApplies || heap.slopeKBPerMin <= bounds.maxHeapSlopeKBPerMin,
-    detail: `${heap.slopeKBPerMin.toFixed(1)} KB/min over ${heap.windowMinutes.toFixed(2)} min${
-      slopeApplies ? '' : ` (not checked: shorter than ${bounds.slopeMinMinutes} min)`
-    }`,
-  });
+  // megabytes per minute), so the slope bounds apply only to a window long enough to mean something.
+  list.push(
+    slopeCheck('heap', memory.heapUsed, bounds.maxHeapSlopeKBPerMin, bounds.slopeMinMinutes),
+    slopeCheck('arrayBuffers', memory.arrayBuffers, bounds.maxBufferSlopeKBPerMin, bounds.slopeMinMinutes),
+  );
   return list;
 }
 
@@ -129,10 +146,11 @@ export function soakPage(data) {
     `| sessions that errored or did not complete | ${data.errors.length + data.hungSessions} |`,
     `| audio resent after reconnects | ${(data.audio.replayedMs / 1000).toFixed(1)} s |`,
     `| audio dropped (overflow) | ${data.audio.droppedMs} ms; most buffered in a session ${(data.audio.peakBufferedMs / 1000).toFixed(1)} s |`,
+    `| unfinalised audio dropped from the replay buffer (\`maxReplayMs\`) | ${data.audio.replayDroppedMs} ms |`,
     `| heap after warm-up | ${fmtMB(heap.startBytes)} MB to ${fmtMB(heap.endBytes)} MB, peak ${fmtMB(heap.peakBytes)} MB |`,
-    `| heap slope | **${heap.slopeKBPerMin.toFixed(1)} KB/min**${heap.slopeStdErrKBPerMin !== null ? ` (± ${heap.slopeStdErrKBPerMin.toFixed(1)} standard error)` : ''} over ${heap.windowMinutes.toFixed(2)} min |`,
+    `| heap slope | **${heap.slopeKBPerMin.toFixed(1)} KB/min**${heap.slopeStdErrKBPerMin !== null ? ` (± ${heap.slopeStdErrKBPerMin.toFixed(1)} standard error)` : ''} over ${heap.windowMinutes.toFixed(2)} min; ${heap.lateHalfSlopeKBPerMin.toFixed(1)} KB/min over its later half |`,
     `| RSS | ${fmtMB(memory.rss.startBytes)} MB to ${fmtMB(memory.rss.endBytes)} MB, slope ${memory.rss.slopeKBPerMin.toFixed(0)} KB/min |`,
-    `| arrayBuffers | ${fmtMB(memory.arrayBuffers.startBytes)} MB to ${fmtMB(memory.arrayBuffers.endBytes)} MB, peak ${fmtMB(memory.arrayBuffers.peakBytes)} MB |`,
+    `| arrayBuffers (the audio) | ${fmtMB(memory.arrayBuffers.startBytes)} MB to ${fmtMB(memory.arrayBuffers.endBytes)} MB, peak ${fmtMB(memory.arrayBuffers.peakBytes)} MB, slope ${memory.arrayBuffers.slopeKBPerMin.toFixed(1)} KB/min |`,
     `| heap after the sessions ended, over the baseline before they started | ${kb(memory.afterEnd.heapUsed - memory.baseline.heapUsed)} KB |`,
     '',
     '## Checks',
@@ -193,4 +211,44 @@ export function soakChart(data) {
       },
     ],
   });
+}
+
+/** What the numbers say, in a few sentences for the page. */
+export function meaning(d) {
+  const heapTrend = d.memory.heapUsed;
+  const failed = d.checks.filter((c) => !c.ok);
+  const lines = [];
+  if (d.words.lost + d.words.doubled + d.words.wrong === 0 && d.errors.length === 0 && d.hungSessions === 0) {
+    lines.push(
+      `Through ${d.faults.injected} faults that broke ${d.faults.connectionsHit} connections, every session reconnected (${d.reconnects} reconnects) and its transcript was the fault-free one word for word, with the same times: resending the unfinalised audio and dropping finals already emitted hold for resets, stalls found only by the dead-connection check, and servers that crash or restart. Audio pushed during the outages waited in the session's buffer (at most ${(d.audio.peakBufferedMs / 1000).toFixed(1)} s of audio) and none was dropped.`,
+    );
+  } else {
+    lines.push(
+      `Words were lost, doubled or wrong, or sessions failed: see the checks above and \`sessions[].problems\` in soak.json for the first of them.`,
+    );
+  }
+  const hour = (heapTrend.slopeKBPerMin * 60) / 1024;
+  lines.push(
+    '',
+    `Memory: the heap's trend after the warm-up is ${heapTrend.slopeKBPerMin.toFixed(1)} KB/min${
+      heapTrend.slopeStdErrKBPerMin !== null ? ` (± ${heapTrend.slopeStdErrKBPerMin.toFixed(1)})` : ''
+    }, ${hour.toFixed(1)} MB an hour if it went on. ${
+      heapTrend.windowMinutes < d.bounds.slopeMinMinutes
+        ? `Over a window of ${heapTrend.windowMinutes.toFixed(1)} min that is mostly noise (a sample taken while a buffer refills after an outage moves it); the growth bounds are what this run checks, and a run of ${d.bounds.slopeMinMinutes} min or more checks the slopes.`
+        : 'The sessions hold a bounded amount (a window of audio in flight, the unfinalised audio, the buffer during outages), so a sound run shows no trend beyond noise.'
+    }`,
+  );
+  if (failed.length > 0) lines.push('', `Failed: ${failed.map((c) => c.name).join('; ')}.`);
+  return lines;
+}
+
+/** Decides the checks and writes soak.json, soak.md and soak.svg to the output directory. */
+export function writeResults(data) {
+  data.checks = checks(data);
+  data.ok = data.checks.every((c) => c.ok);
+  data.meaning = meaning(data);
+  ensureOutDir();
+  writeFileSync(join(outDir, 'soak.json'), `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(join(outDir, 'soak.md'), soakPage(data));
+  writeFileSync(join(outDir, 'soak.svg'), soakChart(data));
 }

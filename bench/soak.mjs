@@ -12,22 +12,33 @@
 //   --faults LIST          the cycle of faults (default reset,stall,server-kill,server-restart)
 //   --dead-after-ms MS     transcribe's deadAfterMs (default 1000; the library's is 10,000)
 //   --buffer-ms MS         transcribe's maxBufferMs (default 15 s of wall time at --speed)
+//   --max-replay-ms MS     transcribe's maxReplayMs (default the library's; a tiny one shows the
+//                          checker catching lost words)
 //   --sample-every S       memory sample interval (default 2, shorter for short runs)
 //   --warmup S             samples left out of the trend (default a quarter of the run, at most 60)
 //   --max-heap-slope KB    heap slope bound, KB/min (default 1024) ...
+//   --max-buffer-slope KB  arrayBuffers slope bound, KB/min (default 1024) ...
 //   --slope-min-minutes M  ... checked when the window after warm-up is this long (default 2)
-//   --max-heap-growth MB   heap growth bound over the window (default 16)
+//   --max-heap-growth MB   heap growth bound over the window (default 8)
+//   --max-buffer-growth MB arrayBuffers (audio) growth bound over the window (default 8)
 //   --out DIR              where soak.json, soak.md and soak.svg go (default docs/benchmarks)
+//   --render               only write soak.md and soak.svg again from soak.json
 //
 // Exits with 1 when a word was lost, doubled or wrong, a session errored or
-// did not complete, audio was dropped, or the heap bounds were exceeded.
+// did not complete, audio was dropped, or a memory bound was exceeded.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ensureOutDir, MB, machine, option, outDir, revision, root, textOption } from './lib.mjs';
+import { MB, machine, option, outDir, revision, root, textOption } from './lib.mjs';
 import { FAULT_KINDS, faultRig } from './soak-faults.mjs';
-import { checks, soakChart, soakPage, trend } from './soak-report.mjs';
+import { trend, writeResults } from './soak-report.mjs';
+
+// --render: the page and chart again from soak.json (after a change to their format).
+if (process.argv.includes('--render')) {
+  writeResults(JSON.parse(readFileSync(join(outDir, 'soak.json'), 'utf8')));
+  process.exit(0);
+}
 
 const minutes = option('minutes', 3);
 const seconds = minutes * 60;
@@ -37,13 +48,16 @@ const faultEvery = option('fault-every', 5);
 const deadAfterMs = option('dead-after-ms', 1000);
 // A live source keeps pushing during an outage; the buffer must hold what arrives meanwhile.
 const bufferMs = option('buffer-ms', Math.max(30_000, speed * 15_000));
+const maxReplayMs = option('max-replay-ms', undefined);
 const sampleEveryS = option('sample-every', Math.min(2, Math.max(0.5, seconds / 60)));
 const warmupS = option('warmup', Math.min(60, seconds / 4), { zero: true });
 const bounds = {
   bufferMs,
   maxHeapSlopeKBPerMin: option('max-heap-slope', 1024),
+  maxBufferSlopeKBPerMin: option('max-buffer-slope', 1024),
   slopeMinMinutes: option('slope-min-minutes', 2),
-  maxHeapGrowthMB: option('max-heap-growth', 16),
+  maxHeapGrowthMB: option('max-heap-growth', 8),
+  maxBufferGrowthMB: option('max-buffer-growth', 8),
 };
 const faults = (textOption('faults') ?? FAULT_KINDS.join(',')).split(',').filter(Boolean);
 for (const kind of faults) {
@@ -72,6 +86,7 @@ const client = spawn(
       seconds,
       deadAfterMs,
       bufferMs,
+      maxReplayMs,
       sampleEveryMs: sampleEveryS * 1000,
       drainTimeoutMs: 120_000,
     }),
@@ -160,6 +175,7 @@ const data = {
     faults,
     deadAfterMs,
     bufferMs,
+    maxReplayMs: maxReplayMs ?? 'default',
     reconnect: 'defaults',
     sampleEveryS,
     warmupS: fromS,
@@ -211,14 +227,7 @@ const data = {
   },
   sessions: report.sessions,
 };
-data.checks = checks(data);
-data.ok = data.checks.every((c) => c.ok);
-data.meaning = meaning(data);
-
-ensureOutDir();
-writeFileSync(join(outDir, 'soak.json'), `${JSON.stringify(data, null, 2)}\n`);
-writeFileSync(join(outDir, 'soak.md'), soakPage(data));
-writeFileSync(join(outDir, 'soak.svg'), soakChart(data));
+writeResults(data);
 
 const heap = data.memory.heapUsed;
 log(
@@ -235,32 +244,3 @@ log(
 for (const c of data.checks) log(`${c.ok ? 'pass' : 'FAIL'}: ${c.name}: ${c.detail}`);
 log(`wrote ${join(outDir, 'soak.md')}`);
 process.exit(data.ok ? 0 : 1);
-
-/** What the numbers say, in a few sentences for the page. */
-function meaning(d) {
-  const heapTrend = d.memory.heapUsed;
-  const failed = d.checks.filter((c) => !c.ok);
-  const lines = [];
-  if (d.words.lost + d.words.doubled + d.words.wrong === 0 && d.errors.length === 0 && d.hungSessions === 0) {
-    lines.push(
-      `Through ${d.faults.injected} faults that broke ${d.faults.connectionsHit} connections, every session reconnected (${d.reconnects} reconnects) and its transcript was the fault-free one word for word, with the same times: resending the unfinalised audio and dropping finals already emitted hold for resets, stalls found only by the dead-connection check, and servers that crash or restart. Audio pushed during the outages waited in the session's buffer (at most ${(d.audio.peakBufferedMs / 1000).toFixed(1)} s of audio) and none was dropped.`,
-    );
-  } else {
-    lines.push(
-      `Words were lost, doubled or wrong, or sessions failed: see the checks above and \`sessions[].problems\` in soak.json for the first of them.`,
-    );
-  }
-  const hour = (heapTrend.slopeKBPerMin * 60) / 1024;
-  lines.push(
-    '',
-    `Memory: the heap's trend after the warm-up is ${heapTrend.slopeKBPerMin.toFixed(1)} KB/min${
-      heapTrend.slopeStdErrKBPerMin !== null ? ` (± ${heapTrend.slopeStdErrKBPerMin.toFixed(1)})` : ''
-    }, ${hour.toFixed(1)} MB an hour if it went on. ${
-      heapTrend.windowMinutes < d.bounds.slopeMinMinutes
-        ? `Over a window of ${heapTrend.windowMinutes.toFixed(1)} min that is mostly noise (a sample taken while a buffer refills after an outage moves it); the growth bound is what this run checks, and a run of ${d.bounds.slopeMinMinutes} min or more checks the slope.`
-        : 'The sessions hold a bounded amount (a window of audio in flight, the unfinalised audio, the buffer during outages), so a sound run shows no trend beyond noise.'
-    }`,
-  );
-  if (failed.length > 0) lines.push('', `Failed: ${failed.map((c) => c.name).join('; ')}.`);
-  return lines;
-}
