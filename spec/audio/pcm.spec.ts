@@ -90,11 +90,13 @@ describe('PcmByteDecoder', () => {
         fc.integer({ min: 0, max: 40 }),
         fc.uint8Array({ minLength: 480, maxLength: 480 }),
         fc.array(fc.nat(), { maxLength: 16 }),
-        (encoding, channels, frames, pool, cuts) => {
+        fc.boolean(),
+        (encoding, channels, frames, pool, cuts, immutableInput) => {
           const format: AudioFormat = { sampleRate: 16000, channels, encoding };
           const frameBytes = (encoding === 'pcm_s16le' ? 2 : 4) * channels;
           const bytes = pool.subarray(0, frames * frameBytes);
-          const decoder = new PcmByteDecoder(format);
+          // Views or copies, the samples are the same.
+          const decoder = new PcmByteDecoder(format, { immutableInput });
           const got: number[] = [];
           for (const chunk of split(bytes, cuts)) {
             const before = decoder.pendingBytes;
@@ -129,6 +131,22 @@ describe('PcmByteDecoder', () => {
     expect(decoder.pendingBytes).toBe(1);
     expect(Array.from(decoder.push(new Uint8Array([0, 6, 0]))!)).toEqual([5, 6]);
     expect(decoder.pendingBytes).toBe(0);
+  });
+
+  it('hands out views of bytes that are never written again (immutableInput), copies otherwise', () => {
+    const format: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
+    const bytes = new Uint8Array([1, 0, 2, 0, 3, 0, 4, 0, 5]);
+    const viewed = new PcmByteDecoder(format, { immutableInput: true }).push(bytes.subarray(2))!;
+    expect(viewed.buffer).toBe(bytes.buffer);
+    expect(Array.from(viewed)).toEqual([2, 3, 4]);
+    // At an odd offset no Int16Array view is possible: a copy, with the same samples.
+    const odd = new PcmByteDecoder(format, { immutableInput: true }).push(bytes.subarray(1))!;
+    expect(odd.buffer).not.toBe(bytes.buffer);
+    expect(Array.from(odd)).toEqual([512, 768, 1024, 1280]);
+    const copied = new PcmByteDecoder(format).push(bytes.subarray(2))!;
+    expect(copied.buffer).not.toBe(bytes.buffer);
+    bytes.fill(0);
+    expect(Array.from(copied)).toEqual([2, 3, 4]);
   });
 
   it('keeps its own copy of held-back bytes when the caller reuses its buffer', () => {

@@ -2,10 +2,25 @@ import { type AudioFormat, bytesPerSample, type Samples } from './audio-format.j
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Decodes little-endian PCM bytes into a new typed array (whole samples only). */
-export function decodePcmBytes(bytes: Uint8Array, encoding: AudioFormat['encoding']): Samples {
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Decodes little-endian PCM bytes into a new typed array (whole samples only).
+ * With `asView`, for bytes that will never be written again, the result is a
+ * view of them where the platform and their alignment allow, not a copy.
+ */
+export function decodePcmBytes(
+  bytes: Uint8Array,
+  encoding: AudioFormat['encoding'],
+  asView = false,
+): Samples {
   const size = bytesPerSample(encoding);
   const count = Math.floor(bytes.length / size);
+  if (LITTLE_ENDIAN && asView && bytes.byteOffset % size === 0) {
+    return encoding === 'pcm_s16le'
+      ? new Int16Array(bytes.buffer, bytes.byteOffset, count)
+      : new Float32Array(bytes.buffer, bytes.byteOffset, count);
+  }
   if (LITTLE_ENDIAN) {
     // Copy into a fresh, aligned buffer: the input may be a view at an odd offset, and
     // reused. (Not bytes.slice(): on a Node Buffer that is a view, not a copy.)
@@ -41,10 +56,19 @@ export function encodePcmBytes(samples: Samples): Uint8Array {
  */
 export class PcmByteDecoder {
   private readonly frameBytes: number;
-  private carry: Uint8Array = new Uint8Array(0);
+  private carry: Uint8Array = EMPTY;
+  private readonly immutableInput: boolean;
 
-  constructor(readonly format: AudioFormat) {
+  /**
+   * `immutableInput`: the bytes pushed are never written again (a fresh buffer
+   * per read), so the samples may be views of them rather than copies.
+   */
+  constructor(
+    readonly format: AudioFormat,
+    options: { readonly immutableInput?: boolean } = {},
+  ) {
     this.frameBytes = bytesPerSample(format.encoding) * format.channels;
+    this.immutableInput = options.immutableInput ?? false;
   }
 
   /** Bytes held back: the start of a sample frame whose end has not arrived. */
@@ -55,14 +79,17 @@ export class PcmByteDecoder {
   /** Decodes what whole frames `bytes` completes; returns undefined when there are none yet. */
   push(bytes: Uint8Array): Samples | undefined {
     let input = bytes;
+    let owned = this.immutableInput;
     if (this.carry.length > 0) {
       input = new Uint8Array(this.carry.length + bytes.length);
       input.set(this.carry, 0);
       input.set(bytes, this.carry.length);
+      owned = true; // joined here: nobody else holds it
     }
     const whole = input.length - (input.length % this.frameBytes);
-    this.carry = new Uint8Array(input.subarray(whole)); // a copy: the caller may reuse its buffer
+    // A copy: the caller may reuse its buffer.
+    this.carry = whole === input.length ? EMPTY : new Uint8Array(input.subarray(whole));
     if (whole === 0) return undefined;
-    return decodePcmBytes(input.subarray(0, whole), this.format.encoding);
+    return decodePcmBytes(input.subarray(0, whole), this.format.encoding, owned);
   }
 }

@@ -35,7 +35,11 @@ export class WavStreamReader {
   private remaining = Number.POSITIVE_INFINITY;
   private formatValue: AudioFormat | undefined;
 
-  constructor(private readonly name: string) {}
+  /** `immutableInput`: as for {@link PcmByteDecoder}, bytes pushed are never written again. */
+  constructor(
+    private readonly name: string,
+    private readonly options: { readonly immutableInput?: boolean } = {},
+  ) {}
 
   /** The format, once the header has been read. */
   get format(): AudioFormat | undefined {
@@ -66,7 +70,7 @@ export class WavStreamReader {
         return undefined;
       }
       this.formatValue = audioFormatOfWav(parsed.format, this.name);
-      this.decoder = new PcmByteDecoder(this.formatValue);
+      this.decoder = new PcmByteDecoder(this.formatValue, this.options);
       // 0 and 0xFFFFFFFF are what streaming writers put when they do not know the size.
       if (parsed.dataLength > 0 && parsed.dataLength < 0xffffffff) this.remaining = parsed.dataLength;
       this.header = new Uint8Array(0);

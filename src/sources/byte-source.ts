@@ -25,8 +25,14 @@ export function wavOrRaw(format: AudioFormat): SourceFormat {
   return { wavOr: format };
 }
 
+/** How a decoder may treat the bytes pushed into it. */
+export interface DecoderOptions {
+  /** The bytes are never written again (a fresh buffer per read): samples may be views of them. */
+  readonly immutableInput?: boolean;
+}
+
 /** Decides between WAV and raw PCM once it has seen four bytes. */
-function sniffingDecoder(raw: AudioFormat, name: string): ChunkDecoder {
+function sniffingDecoder(raw: AudioFormat, name: string, options: DecoderOptions): ChunkDecoder {
   let head = new Uint8Array(0);
   let chosen: ChunkDecoder | undefined;
   return {
@@ -40,14 +46,14 @@ function sniffingDecoder(raw: AudioFormat, name: string): ChunkDecoder {
         head = joined;
         return undefined;
       }
-      chosen = chunkDecoder(looksLikeRiff(joined) ? 'wav' : raw, name);
+      chosen = chunkDecoder(looksLikeRiff(joined) ? 'wav' : raw, name, options);
       head = new Uint8Array(0);
       return chosen.push(joined);
     },
     finish() {
       if (chosen !== undefined) return chosen.finish();
       // Under four bytes in all: too short to be WAV.
-      chosen = chunkDecoder(raw, name);
+      chosen = chunkDecoder(raw, name, options);
       const last = chosen.push(head);
       chosen.finish();
       return last;
@@ -63,6 +69,11 @@ export interface ByteReader {
    * take no more; streams give what they have.
    */
   read(maxBytes?: number): Promise<Uint8Array | undefined>;
+  /**
+   * True when the bytes read are never written again (each read fills a fresh
+   * buffer), so the audio may be views of them instead of copies.
+   */
+  readonly immutableBytes?: boolean;
   /** Releases the file or stream; called once, at the end or on unsubscribe. */
   close(): Promise<void> | void;
 }
@@ -77,14 +88,14 @@ export interface ChunkDecoder {
 }
 
 /** A decoder for raw PCM of `format`, or for a WAV stream named `name` in messages. */
-export function chunkDecoder(format: SourceFormat, name: string): ChunkDecoder {
-  if (format === 'wav') return new WavStreamReader(name);
+export function chunkDecoder(format: SourceFormat, name: string, options: DecoderOptions = {}): ChunkDecoder {
+  if (format === 'wav') return new WavStreamReader(name, options);
   if ('wavOr' in format) {
     assertFormat(format.wavOr, name);
-    return sniffingDecoder(format.wavOr, name);
+    return sniffingDecoder(format.wavOr, name, options);
   }
   assertFormat(format, name);
-  const decoder = new PcmByteDecoder(format);
+  const decoder = new PcmByteDecoder(format, options);
   return {
     bytesFor: (ms) => bytesForMs(format, ms),
     push(bytes) {
@@ -138,13 +149,13 @@ export function fromByteReader(
     };
 
     const run = async (): Promise<void> => {
-      const decoder = chunkDecoder(format, name);
       reader = await open();
       if (closed) {
         // Unsubscribed while opening: close what was just opened.
         await release();
         return;
       }
+      const decoder = chunkDecoder(format, name, { immutableInput: reader.immutableBytes === true });
       for (;;) {
         let limit: number | undefined;
         if (demand !== undefined) {

@@ -36,6 +36,8 @@ export function fromFile(path: string, options: FromFileOptions = {}): Observabl
       // chunk is held ahead of demand.
       let unread: Uint8Array | undefined;
       return {
+        // Each disk read fills a new buffer that nothing writes to again.
+        immutableBytes: true,
         async read(maxBytes?: number) {
           if (unread === undefined || unread.length === 0) {
             // A fresh buffer per disk read: downstream may hold on to what it was given.
