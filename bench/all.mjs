@@ -4,9 +4,10 @@
 // Options after `--` go to every benchmark (--out DIR); `--only a,b` runs
 // some of them; `--soak-minutes N` sets the soak's length (default 2).
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { option, outDir, root, textOption } from './lib.mjs';
+import { machine, option, outDir, root, textOption } from './lib.mjs';
 import { BENCHMARKS, markdownTable, writeIndex } from './summary.mjs';
 
 /** Each benchmark's script and the arguments of its run here. */
@@ -47,6 +48,7 @@ for (const [name, args] of Object.entries(RUNS)) {
 }
 writeIndex();
 const total = (performance.now() - started) / 1000;
+updatePerformancePage();
 process.stdout.write(`\n${markdownTable(outDir)}\n\n`);
 for (const o of outcomes)
   process.stdout.write(
@@ -54,3 +56,36 @@ for (const o of outcomes)
   );
 process.stdout.write(`all: ${total.toFixed(0)} s; results in ${outDir}\n`);
 if (BENCHMARKS.length === 0 || outcomes.some((o) => o.status !== 0)) process.exitCode = 1;
+
+/**
+ * docs/performance.md quotes the table of the latest full run between two
+ * markers; a run into docs/benchmarks/ of every benchmark rewrites it, so the
+ * page's numbers are always those of one run.
+ */
+function updatePerformancePage() {
+  const page = join(root, 'docs', 'performance.md');
+  if (outDir !== join(root, 'docs', 'benchmarks') || only !== undefined || !existsSync(page)) return;
+  const text = readFileSync(page, 'utf8');
+  const begin = '<!-- bench:table -->';
+  const end = '<!-- /bench:table -->';
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return;
+  const m = machine();
+  const block = [
+    begin,
+    '',
+    `From \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${m.cpu}, ${m.cores} cores, Node ${m.node}; ${Math.round(total / 60)} minutes in all${
+      outcomes.every((o) => o.status === 0)
+        ? ''
+        : ` (failed: ${outcomes
+            .filter((o) => o.status !== 0)
+            .map((o) => o.name)
+            .join(', ')})`
+    }.`,
+    '',
+    markdownTable(outDir, 'benchmarks/'),
+    '',
+  ].join('\n');
+  writeFileSync(page, text.slice(0, from) + block + text.slice(to));
+}
