@@ -10,6 +10,7 @@
 //   --speed N              audio pushed at N x real time (default 10)
 //   --fault-every S        seconds between faults (default 5)
 //   --faults LIST          the cycle of faults (default reset,stall,server-kill,server-restart)
+//   --end-fault 0          no extra fault 20 ms before the sources end (default: one, the next kind)
 //   --dead-after-ms MS     transcribe's deadAfterMs (default 1000; the library's is 10,000)
 //   --buffer-ms MS         transcribe's maxBufferMs (default 15 s of wall time at --speed)
 //   --max-replay-ms MS     transcribe's maxReplayMs (default the library's; a tiny one shows the
@@ -49,6 +50,7 @@ const deadAfterMs = option('dead-after-ms', 1000);
 // A live source keeps pushing during an outage; the buffer must hold what arrives meanwhile.
 const bufferMs = option('buffer-ms', Math.max(30_000, speed * 15_000));
 const maxReplayMs = option('max-replay-ms', undefined);
+const endFault = option('end-fault', 1, { zero: true }) !== 0;
 const sampleEveryS = option('sample-every', Math.min(2, Math.max(0.5, seconds / 60)));
 const warmupS = option('warmup', Math.min(60, seconds / 4), { zero: true });
 const bounds = {
@@ -123,16 +125,27 @@ createInterface({ input: client.stdout }).on('line', (line) => {
 // Faults on a fixed schedule from the client's start, until its sources end.
 const injected = [];
 await Promise.race([started, clientExit]);
+// One more just before the sources end (unless --end-fault 0), so that the end of the
+// stream (end-of-stream sent, the final awaited) is hit too, not only the middle.
+const endFaultAt = endFault ? origin + seconds * 1000 - 20 : Number.POSITIVE_INFINITY;
 const schedule = (async () => {
+  let endFaultDone = false;
   for (let i = 0; ; i++) {
-    const due = origin + (i + 1) * faultEvery * 1000;
+    let due = origin + (i + 1) * faultEvery * 1000;
+    const atEnd = !endFaultDone && due >= endFaultAt;
+    if (atEnd) {
+      due = endFaultAt;
+      endFaultDone = true;
+    }
     const next = await Promise.race([sleep(Math.max(0, due - performance.now())).then(() => 'due'), ended]);
     if (next !== 'due') return;
     const atS = (performance.now() - origin) / 1000;
     const hit = await rig.inject(faults[i % faults.length]);
-    injected.push({ atS: Number(atS.toFixed(3)), ...hit });
+    injected.push({ atS: Number(atS.toFixed(3)), ...hit, ...(atEnd ? { atEnd } : {}) });
     log(
-      `${atS.toFixed(1)} s: ${hit.kind} (${hit.connections} connections${hit.downMs !== undefined ? `, down ${hit.downMs} ms` : ''})`,
+      `${atS.toFixed(1)} s: ${hit.kind}${atEnd ? ' (at the end)' : ''} (${hit.connections} connections${
+        hit.downMs !== undefined ? `, down ${hit.downMs} ms` : ''
+      })`,
     );
   }
 })();
@@ -173,6 +186,7 @@ const data = {
     speed,
     faultEvery,
     faults,
+    endFault,
     deadAfterMs,
     bufferMs,
     maxReplayMs: maxReplayMs ?? 'default',
