@@ -4,7 +4,7 @@
 //
 //   node --expose-gc bench/concurrency-client.mjs --kind plain-ws|rxjs-transcribe
 //     --sessions N --url ws://... [--seconds 10] [--settle 2] [--ramp-rate 1000] [--drain 5]
-//     [--dump FILE.csv]
+//     [--dump FILE.csv] [--transcribe-options JSON]
 //
 // Every session gets its own real-time source from one shared clock
 // (concurrency-source.mjs), phases spread evenly over the 100 ms period.
@@ -14,7 +14,7 @@
 // use over it; then heap after a full GC with the sessions still running,
 // against a baseline taken before any session existed.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { constants, PerformanceObserver, performance } from 'node:perf_hooks';
 import { Observable } from 'rxjs';
 import { WebSocket } from 'ws';
 import { PCM16_16K_MONO, transcribe } from '../dist/esm/index.js';
@@ -37,6 +37,8 @@ const seconds = option('seconds', 10);
 const settleMs = option('settle', 2) * 1000;
 const rampRate = option('ramp-rate', 1000);
 const drainMs = option('drain', 5) * 1000;
+/** Extra options of transcribe() as JSON, to try other settings (the benchmark itself uses the defaults). */
+const transcribeOptions = JSON.parse(textOption('transcribe-options') ?? '{}');
 if (!['plain-ws', 'rxjs-transcribe'].includes(kind) || !Number.isInteger(sessions) || url === undefined) {
   process.stderr.write(
     'usage: node --expose-gc bench/concurrency-client.mjs --kind plain-ws|rxjs-transcribe --sessions N --url URL\n',
@@ -89,6 +91,17 @@ function error(message) {
   tally.errors += 1;
   if (tally.firstErrors.length < 5) tally.firstErrors.push(message);
 }
+
+// Garbage collection inside the window: pauses (ms) and how many were full (mark-compact) ones.
+const gcInWindow = { ms: 0, major: 0, minor: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.startTime < recorder.windowStart || entry.startTime >= recorder.windowEnd) continue;
+    gcInWindow.ms += entry.duration;
+    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcInWindow.major += 1;
+    else gcInWindow.minor += 1;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const settle = (n = 2) => {
   for (let i = 0; i < n; i++) globalThis.gc();
@@ -170,7 +183,7 @@ function openOurs(i) {
       batch: (sends) => driver.batch(sends),
     };
   };
-  const operator = transcribe({ url, socketFactory });
+  const operator = transcribe({ ...transcribeOptions, url, socketFactory });
   operators.push(operator);
   const subscription = source$.pipe(operator).subscribe({
     next: (event) => {
@@ -300,6 +313,9 @@ const report = {
   cpuPercent: ((cpu.user + cpu.system) / 1000 / windowMs) * 100,
   cpuUserPercent: (cpu.user / 1000 / windowMs) * 100,
   eventLoopUtilization: elu.utilization,
+  gcPercent: (gcInWindow.ms / windowMs) * 100,
+  gcMajor: gcInWindow.major,
+  gcMinor: gcInWindow.minor,
   // Every process on the machine (Linux), as % of one core: what is not client or server is someone else's.
   machineCpuPercent:
     machine0 === undefined || machine1 === undefined ? null : ((machine1 - machine0) / windowMs) * 100,

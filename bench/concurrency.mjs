@@ -8,7 +8,7 @@
 // directory (docs/benchmarks/ unless --out).
 //
 //   node bench/concurrency.mjs [--sessions 500,1000,2000,3000,4000] [--seconds 10]
-//     [--settle 2] [--ramp-rate 1000] [--limit-ms 1000] [--out DIR]
+//     [--settle 2] [--ramp-rate 1000] [--limit-ms 1000] [--clients plain-ws,rxjs-transcribe] [--out DIR]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +35,12 @@ const AIMS = { sessions: 3000, p99Ms: 50, heapPerSessionBytes: 64 * 1024 };
 const steps = (textOption('sessions') ?? '500,1000,2000,3000,4000').split(',').map(Number);
 if (!steps.every((n) => Number.isInteger(n) && n > 0)) {
   throw new RangeError(`--sessions takes whole numbers separated by commas, got ${textOption('sessions')}`);
+}
+const only = (textOption('clients') ?? CLIENTS.map((c) => c.name).join(',')).split(',');
+if (!only.every((name) => CLIENTS.some((c) => c.name === name))) {
+  throw new RangeError(
+    `--clients takes ${CLIENTS.map((c) => c.name).join(' and/or ')}, got ${only.join(',')}`,
+  );
 }
 const seconds = option('seconds', 10);
 const settleSeconds = option('settle', 2);
@@ -128,7 +134,8 @@ function problemsOf(r, sessions) {
 const rows = [];
 const stoppedAt = {};
 for (const sessions of steps) {
-  for (const { name: kind } of [...CLIENTS].reverse()) {
+  // The floor first, then ours, at each N.
+  for (const { name: kind } of [...CLIENTS].reverse().filter((c) => only.includes(c.name))) {
     if (stoppedAt[kind] !== undefined) {
       rows.push({ client: kind, sessions, skipped: `stopped after ${stoppedAt[kind]} sessions` });
       continue;
@@ -183,12 +190,14 @@ for (const sessions of steps) {
 }
 
 const data = {
+  summary: undefined,
   machine: machine(),
   date: new Date().toISOString(),
   revision: startRevision,
   durationSeconds: Math.round((Date.now() - started) / 1000),
   params: {
     sessions: steps,
+    clients: only,
     windowSeconds: seconds,
     settleSeconds,
     rampRatePerSecond: rampRate,
@@ -201,6 +210,7 @@ const data = {
   },
   rows,
 };
+data.summary = summarise(rows);
 ensureOutDir();
 writeFileSync(join(outDir, 'concurrency.json'), `${JSON.stringify(data, null, 1)}\n`);
 writeFileSync(join(outDir, 'concurrency.svg'), chart(data));
@@ -222,7 +232,7 @@ function measured(client) {
 }
 
 function chart({ machine: m, date, rows: all }) {
-  const aim = { name: 'aim', color: '#999', width: 1.5, dash: '6 4' };
+  const aim = { name: `aim (${AIMS.sessions} sessions)`, color: '#999', width: 1.5, dash: '6 4' };
   const xs = [0, Math.max(...all.map((r) => r.sessions))];
   const series = (value) =>
     CLIENTS.map((style) => ({
@@ -231,15 +241,26 @@ function chart({ machine: m, date, rows: all }) {
         .filter((r) => r.client === style.name && r.lateness !== undefined)
         .map((r) => [r.sessions, value(r)]),
     }));
+  // Lateness spans 1 ms to seconds: on a log scale (lineChart draws linear axes).
+  const log = (ms) => Math.log10(Math.max(1, ms));
   return lineChart({
     title: 'Concurrent real-time sessions in one client process',
     subtitle: `100 ms frames at 1x, client and server on one machine · ${m.cpu}, ${m.cores} cores · Node ${m.node} · ${date.slice(0, 10)}`,
     xLabel: 'concurrent sessions',
+    legend: [...CLIENTS, aim],
     panels: [
       {
-        title: 'Frame lateness p99: when the socket send was called, minus when the frame was due',
-        yLabel: 'p99 lateness (ms)',
-        series: [...series((r) => r.lateness.p99), { ...aim, points: xs.map((x) => [x, AIMS.p99Ms]) }],
+        title: `Frame lateness p99 (send called minus due), log scale: 1 = 10 ms, 2 = 100 ms, 3 = 1 s; aim ${AIMS.p99Ms} ms`,
+        yLabel: 'log10 of p99 lateness (ms)',
+        series: [
+          ...series((r) => log(r.lateness.p99 ?? 1)),
+          { ...aim, points: xs.map((x) => [x, log(AIMS.p99Ms)]) },
+        ],
+      },
+      {
+        title: 'Client CPU over the window (user + system, % of one core)',
+        yLabel: '% of a core',
+        series: series((r) => r.clientCpuPercent),
       },
       {
         title: 'Client JS heap per session (heapUsed after GC, minus the baseline, / N)',
@@ -253,34 +274,77 @@ function chart({ machine: m, date, rows: all }) {
   });
 }
 
+/** The most sessions a client held within the aims' lateness, and its row at the aimed number of sessions. */
+function summarise(rows) {
+  const summary = {};
+  for (const { name } of CLIENTS) {
+    const list = rows.filter((r) => r.client === name && r.lateness !== undefined);
+    const within = list.filter((r) => r.ok && r.lateness.p99 < AIMS.p99Ms);
+    const atAim = list.find((r) => r.sessions === AIMS.sessions);
+    summary[name] = {
+      maxSessionsWithinP99Aim: within.reduce((best, r) => Math.max(best, r.sessions), 0),
+      atAimSessions:
+        atAim === undefined
+          ? null
+          : {
+              ok: atAim.ok,
+              p99Ms: atAim.lateness.p99,
+              heapPerSessionBytes: atAim.heapPerSessionBytes,
+              arrayBuffersPerSessionBytes: atAim.arrayBuffersPerSessionBytes,
+              clientCpuPercent: atAim.clientCpuPercent,
+            },
+    };
+  }
+  const ours = summary['rxjs-transcribe'].atAimSessions;
+  summary.aimsMet =
+    ours === null
+      ? false
+      : ours.ok && ours.p99Ms < AIMS.p99Ms && ours.heapPerSessionBytes < AIMS.heapPerSessionBytes;
+  return summary;
+}
+
 function page(d) {
-  const { machine: m, date, revision: rev, params: p } = d;
+  const { machine: m, date, revision: rev, params: p, summary } = d;
   const ms = (v) => (v === null || v === undefined ? 'n/a' : Number.isFinite(v) ? String(v) : '∞');
   const line = (r) =>
     r.lateness === undefined
-      ? `| ${r.sessions} | ${r.client} | ${r.skipped ?? (r.problems ?? []).join('; ')} | | | | | | | | |`
-      : `| ${r.sessions} | ${r.client} | ${ms(r.lateness.p50)} | ${ms(r.lateness.p99)} | ${ms(r.lateness.max)} | ${r.errors}${r.unsent > 0 ? ` (${r.unsent} unsent)` : ''} | ${r.clientCpuPercent} | ${r.serverCpuPercent} | ${kb(r.heapPerSessionBytes)} | ${kb(r.arrayBuffersPerSessionBytes)} | ${r.ok ? 'yes' : `no: ${r.problems.join('; ')}`} |`;
+      ? `| ${r.sessions} | ${r.client} | ${r.skipped ?? (r.problems ?? []).join('; ')} | | | | | | | | | |`
+      : `| ${r.sessions} | ${r.client} | ${ms(r.lateness.p50)} | ${ms(r.lateness.p99)} | ${ms(r.lateness.max)} | ${r.errors}${r.unsent > 0 ? ` (${r.unsent} unsent)` : ''} | ${r.clientCpuPercent} | ${r.serverCpuPercent} | ${r.machineCpuPercent ?? 'n/a'} | ${kb(r.heapPerSessionBytes)} | ${kb(r.arrayBuffersPerSessionBytes)} | ${r.ok ? 'yes' : `no: ${r.problems.join('; ')}`} |`;
   const ours = measured('rxjs-transcribe');
   const plain = measured('plain-ws');
-  const held = (list) =>
-    list
-      .filter((r) => r.ok && r.lateness.p99 < p.aims.p99Ms)
-      .reduce((best, r) => Math.max(best, r.sessions), 0);
   const atAim = ours.find((r) => r.sessions === p.aims.sessions);
   const verdict = [];
   if (atAim === undefined) {
-    verdict.push(`- ${p.aims.sessions} sessions were not measured for rxjs-transcribe in this run.`);
+    verdict.push(
+      `- **Lateness at ${p.aims.sessions} sessions: not measured** (${
+        d.rows.find((r) => r.client === 'rxjs-transcribe' && r.sessions === p.aims.sessions)?.skipped ??
+        'not among the steps'
+      }): **missed**.`,
+    );
   } else {
     const latOk = atAim.ok && atAim.lateness.p99 < p.aims.p99Ms;
-    const heapOk = atAim.heapPerSessionBytes < p.aims.heapPerSessionBytes;
     verdict.push(
-      `- **Lateness at ${p.aims.sessions} sessions: ${latOk ? 'met' : 'missed'}.** p99 ${ms(atAim.lateness.p99)} ms against the aim of under ${p.aims.pk99Ms ?? p.aims.p99Ms} ms${atAim.ok ? '' : ` (and: ${atAim.problems.join('; ')})`}.`,
-      `- **Heap per session at ${p.aims.sessions} sessions: ${heapOk ? 'met' : 'missed'}.** ${kb(atAim.heapPerSessionBytes)} KB against the aim of under ${kb(p.aims.heapPerSessionBytes)} KB.`,
+      `- **Lateness at ${p.aims.sessions} sessions: ${latOk ? 'met' : 'missed'}.** p99 ${ms(atAim.lateness.p99)} ms against the aim of under ${p.aims.p99Ms} ms${atAim.ok ? '' : ` (and: ${atAim.problems.join('; ')})`}.`,
+      `- **Heap per session at ${p.aims.sessions} sessions: ${atAim.heapPerSessionBytes < p.aims.heapPerSessionBytes ? 'met' : 'missed'}.** ${kb(atAim.heapPerSessionBytes)} KB against the aim of under ${kb(p.aims.heapPerSessionBytes)} KB; Buffer memory (arrayBuffers, outside the heap) ${kb(atAim.arrayBuffersPerSessionBytes)} KB more per session.`,
     );
   }
+  const heldBy = (name) => summary[name].maxSessionsWithinP99Aim || 'none of the steps';
   verdict.push(
-    `- The most sessions held with every frame sent and p99 under ${p.aims.p99Ms} ms: rxjs-transcribe ${held(ours) || 'none of the steps'}, plain \`ws\` ${held(plain) || 'none of the steps'}.`,
+    `- The most sessions held with every frame sent and p99 under ${p.aims.p99Ms} ms: rxjs-transcribe ${heldBy('rxjs-transcribe')}, plain \`ws\` ${heldBy('plain-ws')}.`,
   );
+  // CPU per frame where both kept up: the cost of the library over the floor.
+  const both = ours.filter(
+    (o) => o.ok && o.lateness.p99 < p.aims.p99Ms && plain.some((q) => q.sessions === o.sessions && q.ok),
+  );
+  const cpuLine = both.map((o) => {
+    const q = plain.find((r) => r.sessions === o.sessions);
+    return `${o.sessions} sessions: ${o.clientCpuMicrosPerFrame} µs against ${q.clientCpuMicrosPerFrame} µs (${(o.clientCpuMicrosPerFrame / q.clientCpuMicrosPerFrame).toFixed(2)}x)`;
+  });
+  const heapRange = (list) => {
+    const v = list.filter((r) => r.sessions >= 1000).map((r) => r.heapPerSessionBytes);
+    return v.length === 0 ? 'n/a' : `${kb(Math.min(...v))}–${kb(Math.max(...v))}`;
+  };
+  const busiest = Math.max(...d.rows.map((r) => r.machineCpuPercent ?? 0));
   return `# Concurrency: real-time sessions per client process
 
 How many live audio streams one Node process can send with rxjs-transcribe, on time,
@@ -291,7 +355,7 @@ memory each session holds.
 
 Latest run: ${date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform},
 ${describeRevision(rev)}; the whole run took ${d.durationSeconds} s.
-Raw data: [concurrency.json](concurrency.json).
+Raw data, with p90 and p99.9, the sources' own lateness, GC and event-loop use: [concurrency.json](concurrency.json).
 
 ## Method
 
@@ -300,8 +364,8 @@ Raw data: [concurrency.json](concurrency.json).
   (\`process.cpuUsage\`) and event-loop use every 250 ms. Client and server share the
   ${m.cores} cores.
 - **Steps**: N = ${p.sessions.join(', ')} sessions; at each N, plain \`ws\` first, then
-  rxjs-transcribe, each in a fresh Node process (\`--expose-gc\`). A client stops stepping
-  up after a step with errors, unsent frames, or p99 lateness over ${p.limitMs} ms.
+  rxjs-transcribe, each in a fresh Node process (\`--expose-gc\`, no other flags). A client
+  stops stepping up after a step with errors, unsent frames, or p99 lateness over ${p.limitMs} ms.
 - **Sources**: one shared clock (a 1 ms timer over 100 slots of 1 ms) drives every
   session's source; frame k of session i is due at \`phase_i + k × 100 ms\`, phases spread
   evenly over the 100 ms period. A late tick emits every frame due by then, so a busy event
@@ -315,7 +379,8 @@ Raw data: [concurrency.json](concurrency.json).
   - \`rxjs-transcribe\`: per session \`source$.pipe(transcribe({ url, socketFactory }))\`
     with default options (one \`transcribe()\` operator per session), the source an
     Observable of \`{ format, samples }\` chunks; events counted. \`socketFactory\` wraps the
-    library's own Node socket factory, only to time each \`send\`.
+    library's own Node socket factory (not exported by the package: imported from
+    \`dist/esm/transport/node-socket.js\`), only to time each \`send\`.
 - **Ramp**: sessions open at ${p.rampRatePerSecond} per second (so the handshake storm is
   not measured), then ${p.settleSeconds} s to settle, then the **window** of
   ${p.windowSeconds} s is measured. Frames due before or after it are not counted.
@@ -323,10 +388,11 @@ Raw data: [concurrency.json](concurrency.json).
   was due (both \`performance.now()\`). A per-session FIFO of due times matches sends to
   frames: rxjs-transcribe re-frames to 100 ms, and the benchmark checks every send is one
   3,200-byte frame, none dropped or resent. Frames due in the window and not sent within
-  5 s of its end count as unsent (late by at least that much). The source's own lateness
-  (the clock's tick minus the due time) is in the JSON as \`sourceLateness\`.
-- **CPU**: \`process.cpuUsage\` (user + system) over the window, as % of one core; the
-  server's from its samples over the same window.
+  5 s of its end count as unsent (late by at least that much).
+- **CPU**: \`process.cpuUsage\` (user + system, every thread: GC helpers too) over the window,
+  as % of one core; the server's from its samples over the same window. *Machine* is every
+  process on the machine (\`/proc/stat\`), as % of one core of the ${m.cores * 100}% there is:
+  what is neither client nor server is other work on the machine, which makes lateness worse.
 - **Memory**: \`process.memoryUsage()\` after three \`gc()\`s, once before any session and once
   right after the window with every session still running; the difference / N.
   \`heapUsed\` is the JS heap; \`arrayBuffers\` (Buffers and typed arrays, outside the JS heap)
@@ -334,17 +400,18 @@ Raw data: [concurrency.json](concurrency.json).
   record, closures), the same for both clients: plain \`ws\` is the floor, harness included.
 
 Run it: \`node scripts/setup.mjs && node bench/concurrency.mjs\` (options: \`--sessions
-500,1000\`, \`--seconds N\`, \`--settle N\`, \`--ramp-rate N\`, \`--limit-ms N\`, \`--out DIR\`).
+500,1000\`, \`--seconds N\`, \`--settle N\`, \`--ramp-rate N\`, \`--limit-ms N\`, \`--clients
+plain-ws,rxjs-transcribe\`, \`--out DIR\`).
 
 ## Results
 
-![p99 frame lateness and heap per session against the number of sessions](concurrency.svg)
+![p99 frame lateness, client CPU and heap per session against the number of sessions](concurrency.svg)
 
-| N | client | lateness p50 (ms) | p99 (ms) | max (ms) | errors | client CPU (% core) | server CPU (% core) | heap / session (KB) | arrayBuffers / session (KB) | kept up |
-| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| N | client | lateness p50 (ms) | p99 (ms) | max (ms) | errors | client CPU (% core) | server CPU (% core) | machine CPU (% core) | heap / session (KB) | arrayBuffers / session (KB) | kept up |
+| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${d.rows.map(line).join('\n')}
 
-KB are KiB. CPU is of one core: the machine has ${m.cores}.
+KB are KiB. CPU is of one core: the machine has ${m.cores}.${busiest > 100 * m.cores * 0.9 ? ` At the busiest step the machine was at ${busiest}% of its ${m.cores * 100}%: past that point the client, the server and anything else running wait for a core, and lateness measures the machine as much as the client.` : ''}
 
 ## Verdict against the aims
 
@@ -353,5 +420,23 @@ under ${p.aims.p99Ms} ms, client and server on the same ${m.cores}-core machine,
 ${kb(p.aims.heapPerSessionBytes)} KB of client heap per session.
 
 ${verdict.join('\n')}
+
+## What it means
+
+- **CPU per frame is what limits the number of sessions.** A client process is one thread:
+  every frame's send, every reply and every collection of garbage runs there. Client CPU per
+  frame sent (all threads, over the window)${cpuLine.length > 0 ? `, where both clients kept up: ${cpuLine.join('; ')}` : ': see `clientCpuMicrosPerFrame` in the JSON'}.
+  Once the client's event loop is busy all the time (\`clientEventLoopUtilization\` near 1 in
+  the JSON), every frame waits for the ones before it and lateness grows by the second.
+- **Heap per session** at 1,000 sessions or more: rxjs-transcribe ${heapRange(ours)} KB,
+  plain \`ws\` ${heapRange(plain)} KB (the socket alone).
+- **Audio held per session (arrayBuffers)**: rxjs-transcribe keeps the audio the server has
+  not finalised, to resend it after a reconnect (\`maxReplayMs\`, 30 s at most). The synthetic
+  engine finalises every second, so here that is about a second of audio (32,000 bytes at
+  16 kHz) or less; a server that finalises only at the end of an utterance makes it the length
+  of the utterance, up to 30 s (960,000 bytes) per session unless \`maxReplayMs\` is lowered.
+- For a deployment: size the number of sessions per process by CPU, not memory, and keep the
+  speech server off the client's cores when you can; more sessions than one process holds
+  need more processes (Node's \`cluster\` or worker threads, one socket set each).
 `;
 }
