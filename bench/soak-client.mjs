@@ -24,7 +24,11 @@ const elapsedS = () => (performance.now() - startedAt) / 1000;
 function memory() {
   gc();
   const { heapUsed, rss, arrayBuffers, external } = process.memoryUsage();
-  return { heapUsed, rss, arrayBuffers, external };
+  // Sockets and timers alive: a connection or timer left behind by a reconnect would pile up here.
+  const resources = process.getActiveResourcesInfo();
+  const sockets = resources.filter((r) => r === 'TCPSocketWrap').length;
+  const timers = resources.filter((r) => r === 'Timeout').length;
+  return { heapUsed, rss, arrayBuffers, external, sockets, timers };
 }
 
 const baseline = memory();

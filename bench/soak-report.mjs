@@ -109,6 +109,14 @@ const count = (record) =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || 'none';
 
+/** A resource count over the steady part of the run: first, last and most. */
+function alive(data, key) {
+  const steady = data.memory.samples.filter((s) => s.t >= data.params.warmupS && s.t <= data.durationS);
+  const values = steady.map((s) => s[key]).filter((v) => v !== undefined);
+  if (values.length === 0) return 'n/a';
+  return `${values[0]} to ${values.at(-1)} (most ${Math.max(...values)})`;
+}
+
 /** The markdown page. */
 export function soakPage(data) {
   const { params, words, memory, faults } = data;
@@ -151,6 +159,7 @@ export function soakPage(data) {
     `| heap slope | **${heap.slopeKBPerMin.toFixed(1)} KB/min**${heap.slopeStdErrKBPerMin !== null ? ` (± ${heap.slopeStdErrKBPerMin.toFixed(1)} standard error)` : ''} over ${heap.windowMinutes.toFixed(2)} min; ${heap.lateHalfSlopeKBPerMin.toFixed(1)} KB/min over its later half |`,
     `| RSS | ${fmtMB(memory.rss.startBytes)} MB to ${fmtMB(memory.rss.endBytes)} MB, slope ${memory.rss.slopeKBPerMin.toFixed(0)} KB/min |`,
     `| arrayBuffers (the audio) | ${fmtMB(memory.arrayBuffers.startBytes)} MB to ${fmtMB(memory.arrayBuffers.endBytes)} MB, peak ${fmtMB(memory.arrayBuffers.peakBytes)} MB, slope ${memory.arrayBuffers.slopeKBPerMin.toFixed(1)} KB/min |`,
+    `| sockets and timers alive in the client, after the warm-up | sockets ${alive(data, 'sockets')}; timers ${alive(data, 'timers')} |`,
     `| heap after the sessions ended, over the baseline before they started | ${kb(memory.afterEnd.heapUsed - memory.baseline.heapUsed)} KB |`,
     '',
     '## Checks',
@@ -220,7 +229,7 @@ export function meaning(d) {
   const lines = [];
   if (d.words.lost + d.words.doubled + d.words.wrong === 0 && d.errors.length === 0 && d.hungSessions === 0) {
     lines.push(
-      `Through ${d.faults.injected} faults that broke ${d.faults.connectionsHit} connections, every session reconnected (${d.reconnects} reconnects) and its transcript was the fault-free one word for word, with the same times: resending the unfinalised audio and dropping finals already emitted hold for resets, stalls found only by the dead-connection check, and servers that crash or restart. Audio pushed during the outages waited in the session's buffer (at most ${(d.audio.peakBufferedMs / 1000).toFixed(1)} s of audio) and none was dropped.`,
+      `Through ${d.faults.injected} faults that broke ${d.faults.connectionsHit} connections, every session reconnected (${d.reconnects} reconnects) and its transcript was the fault-free one word for word, with the same times: resending the unfinalised audio and dropping finals already emitted hold for resets, stalls found only by the dead-connection check, and servers that crash or restart. Audio pushed during the outages waited in the session's buffer (at most ${(d.audio.peakBufferedMs / 1000).toFixed(1)} s of audio) and none was dropped. Each session went through about ${Math.round(d.reconnects / d.params.sessions)} reconnects on the default budget of 8 retries because the budget counts failed attempts in a row and starts again at each connection that opens.`,
     );
   } else {
     lines.push(

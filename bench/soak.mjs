@@ -229,15 +229,8 @@ const data = {
     arrayBuffers: memoryTrend('arrayBuffers'),
     baseline: report.baseline,
     afterEnd: report.after,
-    samples: samples.map(({ t, heapUsed, rss, arrayBuffers, external, audioSeconds, reconnects }) => ({
-      t,
-      heapUsed,
-      rss,
-      arrayBuffers,
-      external,
-      audioSeconds,
-      reconnects,
-    })),
+    // The samples as the client sent them, without their message type.
+    samples: samples.map(({ type, ...sample }) => sample),
   },
   sessions: report.sessions,
 };
