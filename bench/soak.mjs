@@ -9,7 +9,7 @@
 //   --sessions N           concurrent sessions (default 4)
 //   --speed N              audio pushed at N x real time (default 10)
 //   --fault-every S        seconds between faults (default 5)
-//   --faults LIST          the cycle of faults (default reset,stall,server-kill,server-restart)
+//   --faults LIST          the cycle of faults (default reset,stall,server-kill,server-restart), or none
 //   --end-fault 0          no extra fault 20 ms before the sources end (default: one, the next kind)
 //   --dead-after-ms MS     transcribe's deadAfterMs (default 1000; the library's is 10,000)
 //   --buffer-ms MS         transcribe's maxBufferMs (default 15 s of wall time at --speed)
@@ -61,7 +61,10 @@ const bounds = {
   maxHeapGrowthMB: option('max-heap-growth', 8),
   maxBufferGrowthMB: option('max-buffer-growth', 8),
 };
-const faults = (textOption('faults') ?? FAULT_KINDS.join(',')).split(',').filter(Boolean);
+// `--faults none`: the same run with no faults, a baseline.
+const faultList = textOption('faults') ?? FAULT_KINDS.join(',');
+const faults = faultList === 'none' ? [] : faultList.split(',').filter(Boolean);
+if (faults.length === 0 && faultList !== 'none') throw new RangeError('--faults: give kinds, or none');
 for (const kind of faults) {
   if (!FAULT_KINDS.includes(kind)) throw new RangeError(`--faults: unknown ${kind}; use ${FAULT_KINDS}`);
 }
@@ -73,7 +76,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const rig = await faultRig();
 log(
-  `${sessions} sessions at ${speed}x for ${minutes} min through ${rig.url}, a fault every ${faultEvery} s (${faults.join(', ')})`,
+  `${sessions} sessions at ${speed}x for ${minutes} min through ${rig.url}, ${
+    faults.length > 0 ? `a fault every ${faultEvery} s (${faults.join(', ')})` : 'no faults'
+  }`,
 );
 
 const client = spawn(
@@ -129,6 +134,7 @@ await Promise.race([started, clientExit]);
 // stream (end-of-stream sent, the final awaited) is hit too, not only the middle.
 const endFaultAt = endFault ? origin + seconds * 1000 - 20 : Number.POSITIVE_INFINITY;
 const schedule = (async () => {
+  if (faults.length === 0) return;
   let endFaultDone = false;
   for (let i = 0; ; i++) {
     let due = origin + (i + 1) * faultEvery * 1000;
