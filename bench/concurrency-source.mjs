@@ -104,11 +104,12 @@ export class FrameClock {
 
 /**
  * The due times of frames emitted and not yet sent, a ring per session in one
- * preallocated array (so it is in the heap baseline, not per session), and the
+ * preallocated array (so it is in the memory baseline, not per session; 400
+ * frames: 40 s, more than a session may wait for its handshake), and the
  * lateness of every frame due inside the measured window.
  */
 export class LatenessRecorder {
-  constructor(sessions, windowFrames, ringFrames = 128) {
+  constructor(sessions, windowFrames, ringFrames = 400) {
     this.ringFrames = ringFrames;
     this.due = new Float64Array(sessions * ringFrames);
     this.head = new Uint32Array(sessions);

@@ -8,7 +8,7 @@
 // directory (docs/benchmarks/ unless --out).
 //
 //   node bench/concurrency.mjs [--sessions 500,1000,2000,3000,4000] [--seconds 10]
-//     [--settle 2] [--ramp-rate 1000] [--limit-ms 1000] [--clients plain-ws,rxjs-transcribe] [--out DIR]
+//     [--settle 2] [--ramp-rate 500] [--limit-ms 1000] [--clients plain-ws,rxjs-transcribe] [--out DIR]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ if (!only.every((name) => CLIENTS.some((c) => c.name === name))) {
 }
 const seconds = option('seconds', 10);
 const settleSeconds = option('settle', 2);
-const rampRate = option('ramp-rate', 1000);
+const rampRate = option('ramp-rate', 500);
 /** A client whose p99 lateness passes this stops stepping up: it cannot keep up. */
 const limitMs = option('limit-ms', 1000);
 const log = (message) => process.stderr.write(`concurrency: ${message}\n`);
@@ -81,7 +81,7 @@ function runClient(kind, sessions, url) {
     ...['--kind', kind, '--sessions', String(sessions), '--url', url],
     ...['--seconds', String(seconds), '--settle', String(settleSeconds), '--ramp-rate', String(rampRate)],
   ];
-  const budgetMs = (sessions / rampRate + settleSeconds + seconds + 60) * 1000;
+  const budgetMs = (sessions / rampRate + settleSeconds + seconds + 90) * 1000;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), budgetMs);
@@ -115,7 +115,7 @@ function serverAt(samples, at) {
 function problemsOf(r, sessions) {
   const problems = [];
   if (!r.ok) return [r.error];
-  if (r.errors > 0) problems.push(`${r.errors} errors (${r.firstErrors.join('; ')})`);
+  if (r.errors > 0) problems.push(`${r.errors} errors (${[...new Set(r.firstErrors)].join('; ')})`);
   if (r.openedAtWindowStart < sessions)
     problems.push(`${sessions - r.openedAtWindowStart} sessions not open in time`);
   if (r.unsent > 0) problems.push(`${r.unsent} frames due in the window not sent`);
@@ -162,6 +162,7 @@ for (const sessions of steps) {
         clientCpuPercent: round(r.cpuPercent, 1),
         clientCpuMicrosPerFrame: round((r.cpuPercent * 10 * r.windowMs) / r.framesSent, 1),
         clientEventLoopUtilization: round(r.eventLoopUtilization, 3),
+        clientGc: { pausePercent: round(r.gcPercent, 2), major: r.gcMajor, minor: r.gcMinor },
         machineCpuPercent: r.machineCpuPercent === null ? null : round(r.machineCpuPercent, 1),
         serverCpuPercent: round(((c1 - c0) / 1000 / spanMs) * 100, 1),
         serverEventLoopUtilization: round((e1 - e0) / spanMs, 3),
@@ -169,6 +170,7 @@ for (const sessions of steps) {
         arrayBuffersPerSessionBytes: Math.round(r.memory.arrayBuffersPerSession),
         rssPerSessionBytes: Math.round(r.memory.rssPerSession),
         rampMs: r.rampMs,
+        allOpenMs: r.allOpenMs,
         windowMs: r.windowMs,
         ...(r.flow ? { flow: r.flow } : {}),
         memory: r.memory,
@@ -232,7 +234,12 @@ function measured(client) {
 }
 
 function chart({ machine: m, date, rows: all }) {
-  const aim = { name: `aim (${AIMS.sessions} sessions)`, color: '#999', width: 1.5, dash: '6 4' };
+  const aim = {
+    name: `aim (at ${AIMS.sessions} sessions: the grey line)`,
+    color: '#999',
+    width: 1.5,
+    dash: '6 4',
+  };
   const xs = [0, Math.max(...all.map((r) => r.sessions))];
   const series = (value) =>
     CLIENTS.map((style) => ({
@@ -248,6 +255,7 @@ function chart({ machine: m, date, rows: all }) {
     subtitle: `100 ms frames at 1x, client and server on one machine · ${m.cpu}, ${m.cores} cores · Node ${m.node} · ${date.slice(0, 10)}`,
     xLabel: 'concurrent sessions',
     legend: [...CLIENTS, aim],
+    markers: [{ x: AIMS.sessions, color: '#bbb' }],
     panels: [
       {
         title: `Frame lateness p99 (send called minus due), log scale: 1 = 10 ms, 2 = 100 ms, 3 = 1 s; aim ${AIMS.p99Ms} ms`,
@@ -308,8 +316,8 @@ function page(d) {
   const ms = (v) => (v === null || v === undefined ? 'n/a' : Number.isFinite(v) ? String(v) : '∞');
   const line = (r) =>
     r.lateness === undefined
-      ? `| ${r.sessions} | ${r.client} | ${r.skipped ?? (r.problems ?? []).join('; ')} | | | | | | | | | |`
-      : `| ${r.sessions} | ${r.client} | ${ms(r.lateness.p50)} | ${ms(r.lateness.p99)} | ${ms(r.lateness.max)} | ${r.errors}${r.unsent > 0 ? ` (${r.unsent} unsent)` : ''} | ${r.clientCpuPercent} | ${r.serverCpuPercent} | ${r.machineCpuPercent ?? 'n/a'} | ${kb(r.heapPerSessionBytes)} | ${kb(r.arrayBuffersPerSessionBytes)} | ${r.ok ? 'yes' : `no: ${r.problems.join('; ')}`} |`;
+      ? `| ${r.sessions} | ${r.client} | ${r.skipped ?? (r.problems ?? []).join('; ')} | | | | | | | | | | |`
+      : `| ${r.sessions} | ${r.client} | ${ms(r.lateness.p50)} | ${ms(r.lateness.p99)} | ${ms(r.lateness.max)} | ${r.errors}${r.unsent > 0 ? ` (${r.unsent} unsent)` : ''} | ${r.clientCpuPercent} | ${r.serverCpuPercent} | ${Math.round(r.serverEventLoopUtilization * 100)}% | ${r.machineCpuPercent ?? 'n/a'} | ${kb(r.heapPerSessionBytes)} | ${kb(r.arrayBuffersPerSessionBytes)} | ${r.ok ? 'yes' : `no: ${r.problems.join('; ')}`} |`;
   const ours = measured('rxjs-transcribe');
   const plain = measured('plain-ws');
   const atAim = ours.find((r) => r.sessions === p.aims.sessions);
@@ -325,7 +333,7 @@ function page(d) {
     const latOk = atAim.ok && atAim.lateness.p99 < p.aims.p99Ms;
     verdict.push(
       `- **Lateness at ${p.aims.sessions} sessions: ${latOk ? 'met' : 'missed'}.** p99 ${ms(atAim.lateness.p99)} ms against the aim of under ${p.aims.p99Ms} ms${atAim.ok ? '' : ` (and: ${atAim.problems.join('; ')})`}.`,
-      `- **Heap per session at ${p.aims.sessions} sessions: ${atAim.heapPerSessionBytes < p.aims.heapPerSessionBytes ? 'met' : 'missed'}.** ${kb(atAim.heapPerSessionBytes)} KB against the aim of under ${kb(p.aims.heapPerSessionBytes)} KB; Buffer memory (arrayBuffers, outside the heap) ${kb(atAim.arrayBuffersPerSessionBytes)} KB more per session.`,
+      `- **Heap per session at ${p.aims.sessions} sessions: ${atAim.heapPerSessionBytes < p.aims.heapPerSessionBytes ? 'met' : 'missed'}.** ${kb(atAim.heapPerSessionBytes)} KB against the aim of under ${p.aims.heapPerSessionBytes / 1024} KB; Buffer memory (arrayBuffers, outside the heap) ${kb(atAim.arrayBuffersPerSessionBytes)} KB more per session.`,
     );
   }
   const heldBy = (name) => summary[name].maxSessionsWithinP99Aim || 'none of the steps';
@@ -382,7 +390,8 @@ Raw data, with p90 and p99.9, the sources' own lateness, GC and event-loop use: 
     library's own Node socket factory (not exported by the package: imported from
     \`dist/esm/transport/node-socket.js\`), only to time each \`send\`.
 - **Ramp**: sessions open at ${p.rampRatePerSecond} per second (so the handshake storm is
-  not measured), then ${p.settleSeconds} s to settle, then the **window** of
+  not measured); once all are open (\`allOpenMs\` in the JSON; a step fails when some are not
+  within 30 s), ${p.settleSeconds} s to settle, then the **window** of
   ${p.windowSeconds} s is measured. Frames due before or after it are not counted.
 - **Lateness** of a frame: when the client called its socket's \`send\` for it, minus when it
   was due (both \`performance.now()\`). A per-session FIFO of due times matches sends to
@@ -390,7 +399,9 @@ Raw data, with p90 and p99.9, the sources' own lateness, GC and event-loop use: 
   3,200-byte frame, none dropped or resent. Frames due in the window and not sent within
   5 s of its end count as unsent (late by at least that much).
 - **CPU**: \`process.cpuUsage\` (user + system, every thread: GC helpers too) over the window,
-  as % of one core; the server's from its samples over the same window. *Machine* is every
+  as % of one core; the server's from its samples over the same window, with how much of
+  the window its event loop was busy (at 100% the server, not the client, sets the pace:
+  replies and handshakes wait). *Machine* is every
   process on the machine (\`/proc/stat\`), as % of one core of the ${m.cores * 100}% there is:
   what is neither client nor server is other work on the machine, which makes lateness worse.
 - **Memory**: \`process.memoryUsage()\` after three \`gc()\`s, once before any session and once
@@ -407,8 +418,8 @@ plain-ws,rxjs-transcribe\`, \`--out DIR\`).
 
 ![p99 frame lateness, client CPU and heap per session against the number of sessions](concurrency.svg)
 
-| N | client | lateness p50 (ms) | p99 (ms) | max (ms) | errors | client CPU (% core) | server CPU (% core) | machine CPU (% core) | heap / session (KB) | arrayBuffers / session (KB) | kept up |
-| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| N | client | lateness p50 (ms) | p99 (ms) | max (ms) | errors | client CPU (% core) | server CPU (% core) | server event loop busy | machine CPU (% core) | heap / session (KB) | arrayBuffers / session (KB) | every frame sent, no errors |
+| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${d.rows.map(line).join('\n')}
 
 KB are KiB. CPU is of one core: the machine has ${m.cores}.${busiest > 100 * m.cores * 0.9 ? ` At the busiest step the machine was at ${busiest}% of its ${m.cores * 100}%: past that point the client, the server and anything else running wait for a core, and lateness measures the machine as much as the client.` : ''}
@@ -417,7 +428,7 @@ KB are KiB. CPU is of one core: the machine has ${m.cores}.${busiest > 100 * m.c
 
 The aims (issue 7): at least ${p.aims.sessions} concurrent real-time sessions with p99 lateness
 under ${p.aims.p99Ms} ms, client and server on the same ${m.cores}-core machine, and under
-${kb(p.aims.heapPerSessionBytes)} KB of client heap per session.
+${p.aims.heapPerSessionBytes / 1024} KB of client heap per session.
 
 ${verdict.join('\n')}
 
@@ -428,6 +439,14 @@ ${verdict.join('\n')}
   frame sent (all threads, over the window)${cpuLine.length > 0 ? `, where both clients kept up: ${cpuLine.join('; ')}` : ': see `clientCpuMicrosPerFrame` in the JSON'}.
   Once the client's event loop is busy all the time (\`clientEventLoopUtilization\` near 1 in
   the JSON), every frame waits for the ones before it and lateness grows by the second.
+- **Garbage collection** in the window, where both kept up: ${both
+    .map((o) => {
+      const q = plain.find((r) => r.sessions === o.sessions);
+      return `${o.sessions} sessions: ${o.clientGc.major} full collections and ${o.clientGc.pausePercent}% of the time in pauses against ${q.clientGc.major} and ${q.clientGc.pausePercent}%`;
+    })
+    .join('; ')}. Full collections mark every live object, on the main thread and on helper
+  threads (whose CPU counts above), and their number grows with the garbage made per frame and
+  with how long per-frame objects live.
 - **Heap per session** at 1,000 sessions or more: rxjs-transcribe ${heapRange(ours)} KB,
   plain \`ws\` ${heapRange(plain)} KB (the socket alone).
 - **Audio held per session (arrayBuffers)**: rxjs-transcribe keeps the audio the server has
