@@ -69,6 +69,68 @@ export const BENCHMARKS = [
       })),
   },
   {
+    name: 'concurrency',
+    title: 'Concurrency',
+    command: 'npm run bench:concurrency',
+    rows(d) {
+      const aims = d.params.aims;
+      const step = (client) => d.rows.find((r) => r.client === client && r.sessions === aims.sessions);
+      const ours = step('rxjs-transcribe');
+      const plain = step('plain-ws');
+      const p99 = (row) => (row?.lateness?.p99 === undefined ? 'n/a' : `${fixed(row.lateness.p99, 1)} ms`);
+      const most = (client) => d.summary[client]?.maxSessionsWithinP99Aim ?? 'none';
+      return [
+        {
+          measure: `p99 frame lateness at ${aims.sessions} real-time sessions`,
+          ours: p99(ours),
+          floor: `${p99(plain)} (plain ws)`,
+          ratio: '',
+          aim: `< ${aims.p99Ms} ms`,
+          met: ours?.lateness?.p99 !== undefined && ours.lateness.p99 < aims.p99Ms && ours.errors === 0,
+        },
+        {
+          measure: `most sessions with p99 under ${aims.p99Ms} ms`,
+          ours: String(most('rxjs-transcribe')),
+          floor: `${most('plain-ws')} (plain ws)`,
+          ratio: '',
+          aim: `≥ ${aims.sessions}`,
+          met: Number(most('rxjs-transcribe')) >= aims.sessions,
+        },
+        {
+          measure: `client heap per session at ${aims.sessions} sessions`,
+          ours: kb(ours?.heapPerSessionBytes),
+          floor: `${kb(plain?.heapPerSessionBytes)} (plain ws)`,
+          ratio: '',
+          aim: `< ${kb(aims.heapPerSessionBytes)}`,
+          met: ours?.heapPerSessionBytes !== undefined && ours.heapPerSessionBytes < aims.heapPerSessionBytes,
+        },
+      ];
+    },
+  },
+  {
+    name: 'soak',
+    title: 'Soak',
+    command: 'npm run soak -- --minutes N',
+    rows: (d) => [
+      {
+        measure: `${fixed(d.params.minutes, 1)} min, ${d.audioSeconds} s of audio, ${d.faults.injected} faults: words lost / doubled / wrong; errors`,
+        ours: `${d.words.lost} / ${d.words.doubled} / ${d.words.wrong}; ${d.errors.length}`,
+        floor: '',
+        ratio: '',
+        aim: '0; 0',
+        met: d.words.lost + d.words.doubled + d.words.wrong === 0 && d.errors.length === 0,
+      },
+      {
+        measure: 'heap slope after warm-up; reconnects',
+        ours: `${fixed(d.memory.heapUsed.slopeKBPerMin ?? null, 1)} KB/min; ${d.reconnects}`,
+        floor: '',
+        ratio: '',
+        aim: 'flat',
+        met: d.ok,
+      },
+    ],
+  },
+  {
     name: 'slow-consumer',
     title: 'Slow consumer',
     command: 'npm run bench:slow-consumer',
