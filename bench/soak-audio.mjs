@@ -51,9 +51,12 @@ export function liveNoise({ seed, speed, chunkMs = 100, onSecond, shouldStop }) 
     let chunks = 0;
     let second;
     let timer;
+    const due = () => startedAt + (chunks * chunkMs) / speed;
     const tick = () => {
-      // Every chunk that is due by now, so a late timer catches up instead of drifting.
-      while (!subscriber.closed && startedAt + (chunks * chunkMs) / speed <= performance.now()) {
+      // What is due by now, a second of audio at most per turn of the event loop: a source
+      // that fell behind (a busy machine) catches up in steps instead of holding the loop,
+      // which would starve the timers and sockets that drain it.
+      for (let n = 0; n < perSecond && !subscriber.closed && due() <= performance.now(); n++) {
         const index = chunks % perSecond;
         if (index === 0) {
           if (shouldStop()) {
@@ -69,9 +72,7 @@ export function liveNoise({ seed, speed, chunkMs = 100, onSecond, shouldStop }) 
         });
         chunks += 1;
       }
-      if (!subscriber.closed) {
-        timer = setTimeout(tick, Math.max(0, startedAt + (chunks * chunkMs) / speed - performance.now()));
-      }
+      if (!subscriber.closed) timer = setTimeout(tick, Math.max(0, due() - performance.now()));
     };
     tick();
     return () => clearTimeout(timer);

@@ -146,7 +146,7 @@ export function soakPage(data) {
     '| | |',
     '| --- | --- |',
     `| run | ${(data.durationS / 60).toFixed(2)} min streaming, ${data.drainS.toFixed(1)} s to complete |`,
-    `| audio streamed | ${data.audioSeconds} s (${params.sessions} sessions) |`,
+    `| audio streamed | ${data.audioSeconds} s (${params.sessions} sessions; the pacing asked for ${data.scheduledAudioSeconds ?? 'n/a'} s) |`,
     `| faults injected | ${faults.injected}: ${count(faults.byKind)} |`,
     `| connections broken by faults | ${faults.connectionsHit} |`,
     `| server down per restart | ${faults.downMs.length > 0 ? `median ${median(faults.downMs)} ms, max ${Math.max(...faults.downMs)} ms` : 'n/a'} |`,
@@ -238,6 +238,12 @@ export function meaning(d) {
   } else {
     lines.push(
       `Words were lost, doubled or wrong, or sessions failed: see the checks above and \`sessions[].problems\` in soak.json for the first of them.`,
+    );
+  }
+  if (d.audioSeconds < 0.97 * d.scheduledAudioSeconds) {
+    lines.push(
+      '',
+      `The client fell behind its pacing: it streamed ${d.audioSeconds} s of audio where ${d.scheduledAudioSeconds} s were due (the machine was too busy for ${d.params.sessions} sessions at ${d.params.speed}x).`,
     );
   }
   const hour = (heapTrend.slopeKBPerMin * 60) / 1024;

@@ -204,6 +204,8 @@ const data = {
   durationS: endedAtS,
   drainS: report.drainS,
   audioSeconds: sum('audioSeconds'),
+  // What the pacing asked for: less was streamed when the client could not keep up (a busy machine).
+  scheduledAudioSeconds: Math.floor(seconds * speed) * sessions,
   faults: {
     injected: injected.length,
     byKind,
