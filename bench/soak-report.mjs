@@ -109,6 +109,11 @@ const count = (record) =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || 'none';
 
+function maxGap(data) {
+  const t = data.memory.samples.map((s) => s.t);
+  return t.slice(1).reduce((most, at, i) => Math.max(most, at - t[i]), 0);
+}
+
 /** A resource count over the steady part of the run: first, last and most. */
 function alive(data, key) {
   const steady = data.memory.samples.filter((s) => s.t >= data.params.warmupS && s.t <= data.durationS);
@@ -161,6 +166,7 @@ export function soakPage(data) {
     `| heap slope | **${heap.slopeKBPerMin.toFixed(1)} KB/min**${heap.slopeStdErrKBPerMin !== null ? ` (± ${heap.slopeStdErrKBPerMin.toFixed(1)} standard error)` : ''} over ${heap.windowMinutes.toFixed(2)} min; ${heap.lateHalfSlopeKBPerMin.toFixed(1)} KB/min over its later half |`,
     `| RSS | ${fmtMB(memory.rss.startBytes)} MB to ${fmtMB(memory.rss.endBytes)} MB, slope ${memory.rss.slopeKBPerMin.toFixed(0)} KB/min |`,
     `| arrayBuffers (the audio) | ${fmtMB(memory.arrayBuffers.startBytes)} MB to ${fmtMB(memory.arrayBuffers.endBytes)} MB, peak ${fmtMB(memory.arrayBuffers.peakBytes)} MB, slope ${memory.arrayBuffers.slopeKBPerMin.toFixed(1)} KB/min |`,
+    `| longest gap between memory samples (a stalled process or machine) | ${maxGap(data).toFixed(1)} s, sampling every ${params.sampleEveryS} s |`,
     `| sockets and timers alive in the client, after the warm-up | sockets ${alive(data, 'sockets')}; timers ${alive(data, 'timers')} |`,
     `| heap after the sessions ended, over the baseline before they started | ${kb(memory.afterEnd.heapUsed - memory.baseline.heapUsed)} KB |`,
     '',
