@@ -267,13 +267,34 @@ export function meaning(d) {
   return lines;
 }
 
+/** JSON with two spaces, but the long lists (memory samples, faults) one entry a line. */
+function compactJson(data) {
+  const lists = { samples: data.memory.samples, faults: data.faults.list };
+  const text = JSON.stringify(
+    {
+      ...data,
+      memory: { ...data.memory, samples: '@samples' },
+      faults: { ...data.faults, list: '@faults' },
+    },
+    null,
+    2,
+  );
+  const oneALine = (entries, indent) =>
+    entries.length === 0
+      ? '[]'
+      : `[\n${entries.map((e) => `${indent}  ${JSON.stringify(e)}`).join(',\n')}\n${indent}]`;
+  return `${text
+    .replace('"@samples"', () => oneALine(lists.samples, '    '))
+    .replace('"@faults"', () => oneALine(lists.faults, '    '))}\n`;
+}
+
 /** Decides the checks and writes soak.json, soak.md and soak.svg to the output directory. */
 export function writeResults(data) {
   data.checks = checks(data);
   data.ok = data.checks.every((c) => c.ok);
   data.meaning = meaning(data);
   ensureOutDir();
-  writeFileSync(join(outDir, 'soak.json'), `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(join(outDir, 'soak.json'), compactJson(data));
   writeFileSync(join(outDir, 'soak.md'), soakPage(data));
   writeFileSync(join(outDir, 'soak.svg'), soakChart(data));
 }
