@@ -88,6 +88,21 @@ describe('frames (marbles)', () => {
   });
 });
 
+describe('frames (copies)', () => {
+  it('passes a chunk that is exactly one frame through uncopied, and copies the rest out of its ring', async () => {
+    const exact = chunk(1600);
+    const split = [chunk(1000, 1600), chunk(600, 2600)];
+    const out = await lastValueFrom(from([exact, ...split]).pipe(frames({ durationMs: 100 }), toArray()));
+    expect(sizes(out)).toEqual([1600, 1600]);
+    // The chunk's own array: emitted chunks are the pipeline's (see AudioChunk).
+    expect(out[0]!.samples).toBe(exact.samples);
+    expect(out[1]!.samples).not.toBe(split[0]!.samples);
+    expect(out[1]!.samples.buffer).not.toBe(split[0]!.samples.buffer);
+    expect(out.map((f) => f.offset)).toEqual([0, 1600]);
+    expect(Array.from(out[1]!.samples.subarray(0, 3))).toEqual([1600, 1601, 1602]);
+  });
+});
+
 describe('frames (properties)', () => {
   const formats = fc.record({
     sampleRate: fc.constantFrom(8000, 16000, 22050, 44100, 48000),

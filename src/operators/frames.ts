@@ -66,6 +66,14 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
             );
             return;
           }
+          if (ring!.length === 0 && chunk.samples.length === frameLength) {
+            // A chunk that is already one frame passes as it is: no copy and no allocation,
+            // which at thousands of live streams was most of the garbage.
+            const frame: AudioFrame = { format, samples: chunk.samples, offset };
+            offset += frameLength / format.channels;
+            subscriber.next(frame);
+            return;
+          }
           ring!.write(chunk.samples);
           while (ring!.length >= frameLength && !subscriber.closed) emit(frameLength);
         },

@@ -55,6 +55,8 @@ const seconds = (s: number): number => Math.round(s * 1000);
 export function vosk(options: VoskOptions = {}): TranscriptionProtocol {
   const sampleRate = options.sampleRate ?? 16000;
   const words = options.words ?? true;
+  let lastPartial: string | undefined;
+  let lastPartialDecoded: DecodedMessage | undefined;
   return {
     name: 'vosk',
     sampleRate,
@@ -62,38 +64,48 @@ export function vosk(options: VoskOptions = {}): TranscriptionProtocol {
     encodeAudio: (frame: AudioChunk) => encodePcmBytes(frame.samples),
     end: () => [VOSK_EOF],
     decode(data: WireMessage): DecodedMessage {
-      if (typeof data !== 'string') throw malformed('binary, expected JSON text', data);
-      let message: unknown;
-      try {
-        message = JSON.parse(data);
-      } catch {
-        throw malformed('not JSON', data);
+      // Servers repeat the same partial with every reply: the last one decoded is reused.
+      if (data === lastPartial && lastPartialDecoded !== undefined) return lastPartialDecoded;
+      const decoded = decodeMessage(data);
+      if (decoded.results[0]?.type === 'partial') {
+        lastPartial = data as string;
+        lastPartialDecoded = decoded;
       }
-      if (typeof message !== 'object' || message === null) throw malformed('not an object', data);
-      const m = message as Record<string, unknown>;
-      if (typeof m.partial === 'string') {
-        return { answers: 1, results: [{ type: 'partial', text: m.partial.trim(), words: [] }] };
-      }
-      // With max_alternatives, Vosk wraps results: take the best.
-      const best = Array.isArray(m.alternatives)
-        ? (m.alternatives[0] as Record<string, unknown> | undefined)
-        : m;
-      if (best !== undefined && typeof best.text === 'string') {
-        const list = best.result ?? [];
-        if (!Array.isArray(list) || !list.every(isWord)) throw malformed('bad "result" word list', data);
-        const result: ProtocolResult = {
-          type: 'final',
-          text: best.text.trim(),
-          words: list.map((w) => ({
-            text: w.word,
-            startMs: seconds(w.start),
-            endMs: seconds(w.end),
-            ...(w.conf !== undefined ? { confidence: w.conf } : {}),
-          })),
-        };
-        return { answers: 1, results: [result] };
-      }
-      throw malformed('neither "partial" nor "text"', data);
+      return decoded;
     },
   };
+  function decodeMessage(data: WireMessage): DecodedMessage {
+    if (typeof data !== 'string') throw malformed('binary, expected JSON text', data);
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      throw malformed('not JSON', data);
+    }
+    if (typeof message !== 'object' || message === null) throw malformed('not an object', data);
+    const m = message as Record<string, unknown>;
+    if (typeof m.partial === 'string') {
+      return { answers: 1, results: [{ type: 'partial', text: m.partial.trim(), words: [] }] };
+    }
+    // With max_alternatives, Vosk wraps results: take the best.
+    const best = Array.isArray(m.alternatives)
+      ? (m.alternatives[0] as Record<string, unknown> | undefined)
+      : m;
+    if (best !== undefined && typeof best.text === 'string') {
+      const list = best.result ?? [];
+      if (!Array.isArray(list) || !list.every(isWord)) throw malformed('bad "result" word list', data);
+      const result: ProtocolResult = {
+        type: 'final',
+        text: best.text.trim(),
+        words: list.map((w) => ({
+          text: w.word,
+          startMs: seconds(w.start),
+          endMs: seconds(w.end),
+          ...(w.conf !== undefined ? { confidence: w.conf } : {}),
+        })),
+      };
+      return { answers: 1, results: [result] };
+    }
+    throw malformed('neither "partial" nor "text"', data);
+  }
 }

@@ -57,9 +57,9 @@ export class LatencyRecorder {
   record(ms: number): void {
     this.count += 1;
     this.sum += ms;
-    FINAL_LATENCY_BUCKETS_MS.forEach((bound, i) => {
-      if (ms <= bound) this.counts[i]! += 1;
-    });
+    for (let i = 0; i < FINAL_LATENCY_BUCKETS_MS.length; i++) {
+      if (ms <= FINAL_LATENCY_BUCKETS_MS[i]!) this.counts[i]! += 1;
+    }
     if (this.recent.length < 1024) this.recent.push(ms);
     else this.recent[this.next] = ms;
     this.next = (this.next + 1) % 1024;

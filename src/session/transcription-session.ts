@@ -76,12 +76,11 @@ interface TimedFrame {
   sentAt?: number;
 }
 
-/** A message sent on the current connection and awaiting its reply. */
-interface Awaited {
-  readonly frame: TimedFrame | undefined; // undefined: end-of-stream
-  /** Where the audio stands once the server has answered it. */
-  readonly audioEndMs: number;
-}
+/**
+ * A message sent on the current connection and awaiting its reply: the frame itself (no
+ * object of its own per frame), or end-of-stream with where the audio ends.
+ */
+type Awaited = TimedFrame | { readonly frame: undefined; readonly endMs: number };
 
 /** What the session did, beyond flow control. */
 export interface SessionCounters {
@@ -412,12 +411,15 @@ export class TranscriptionSession {
   private pump(): void {
     if (this.pumping || this.pumpScheduled) return;
     this.pumpScheduled = true;
-    asapScheduler.schedule(() => {
-      this.pumpScheduled = false;
-      this.connection?.batch(() => this.pumpNow());
-    });
+    asapScheduler.schedule(this.pumpTask);
   }
+  private readonly pumpTask = (): void => {
+    this.pumpScheduled = false;
+    this.connection?.batch(this.pumpNowBound);
+  };
+  private readonly pumpNowBound = (): void => this.pumpNow();
   private pumpScheduled = false;
+  private readonly onSent = (): void => this.pump();
 
   /**
    * One pass: sends pending frames in order while the socket is under its
@@ -442,8 +444,15 @@ export class TranscriptionSession {
           this.sent.ms += timed.endMs - timed.startMs;
           this.sent.bytes += timed.frame.samples.byteLength;
         }
-        this.awaiting.push({ frame: timed, audioEndMs: timed.endMs });
-        this.connection.send(protocol.encodeAudio(timed.frame), () => this.pump());
+        this.awaiting.push(timed);
+        const data = protocol.encodeAudio(timed.frame);
+        const size = typeof data === 'string' ? data.length * 3 : data.byteLength;
+        // Only a send that may take the socket to its high-water mark needs to say when it
+        // has left (to resume the loop); a callback on every frame was a second pass per frame.
+        // The margin covers the WebSocket frame header.
+        if (this.connection.bufferedAmount + size + 64 >= highWaterBytes) {
+          this.connection.send(data, this.onSent);
+        } else this.connection.send(data);
       }
     } finally {
       this.pumping = false;
@@ -455,7 +464,7 @@ export class TranscriptionSession {
     const connection = this.connection!;
     this.endSentHere = true;
     for (const data of this.config.protocol.end()) {
-      this.awaiting.push({ frame: undefined, audioEndMs: this.audioMs });
+      this.awaiting.push({ frame: undefined, endMs: this.audioMs });
       connection.send(data);
     }
     // From the latest end-of-stream: a reconnect after it restarts the wait.
@@ -518,12 +527,12 @@ export class TranscriptionSession {
         );
         return;
       }
-      this.answeredMs = answered.audioEndMs;
+      this.answeredMs = answered.endMs;
       if (answered.frame === undefined) endAnswered = true;
       // The server has consumed this audio: its room in the window is free again.
-      else if (answered.frame.creditMs > 0 && !this.finished) {
-        const credit = answered.frame.creditMs;
-        answered.frame.creditMs = 0;
+      else if (answered.creditMs > 0 && !this.finished) {
+        const credit = answered.creditMs;
+        answered.creditMs = 0;
         this.demand.request(credit);
       }
     }

@@ -94,8 +94,9 @@ export const nodeSocketFactory: SocketFactory = (
   });
   socket.on('message', (data: Buffer, isBinary: boolean) => {
     heard = Date.now();
-    report(
-      'message',
+    // Called directly, not through report(): its rest arguments were an array per message.
+    if (!reporting) return;
+    handlers.message(
       isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8'),
     );
   });
