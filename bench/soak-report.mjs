@@ -164,7 +164,7 @@ export function soakPage(data) {
     `| unfinalised audio dropped from the replay buffer (\`maxReplayMs\`) | ${data.audio.replayDroppedMs} ms |`,
     `| heap after warm-up | ${fmtMB(heap.startBytes)} MB to ${fmtMB(heap.endBytes)} MB, peak ${fmtMB(heap.peakBytes)} MB |`,
     `| heap slope | **${heap.slopeKBPerMin.toFixed(1)} KB/min**${heap.slopeStdErrKBPerMin !== null ? ` (± ${heap.slopeStdErrKBPerMin.toFixed(1)} standard error)` : ''} over ${heap.windowMinutes.toFixed(2)} min; ${heap.lateHalfSlopeKBPerMin.toFixed(1)} KB/min over its later half |`,
-    `| RSS | ${fmtMB(memory.rss.startBytes)} MB to ${fmtMB(memory.rss.endBytes)} MB, slope ${memory.rss.slopeKBPerMin.toFixed(0)} KB/min |`,
+    `| RSS | ${fmtMB(memory.rss.startBytes)} MB to ${fmtMB(memory.rss.endBytes)} MB, slope ${memory.rss.slopeKBPerMin.toFixed(0)} KB/min (${memory.rss.lateHalfSlopeKBPerMin.toFixed(0)} KB/min over the later half) |`,
     `| arrayBuffers (the audio) | ${fmtMB(memory.arrayBuffers.startBytes)} MB to ${fmtMB(memory.arrayBuffers.endBytes)} MB, peak ${fmtMB(memory.arrayBuffers.peakBytes)} MB, slope ${memory.arrayBuffers.slopeKBPerMin.toFixed(1)} KB/min |`,
     `| longest gap between memory samples (a stalled process or machine) | ${maxGap(data).toFixed(1)} s, sampling every ${params.sampleEveryS} s |`,
     `| sockets and timers alive in the client, after the warm-up | sockets ${alive(data, 'sockets')}; timers ${alive(data, 'timers')} |`,
@@ -195,7 +195,13 @@ const FAULT_COLORS = {
 export function soakChart(data) {
   const samples = data.memory.samples;
   const at = (key) => samples.map((s) => [s.t / 60, s[key] / MB]);
-  const markers = data.faults.list.map((f) => ({ x: f.atS / 60, color: FAULT_COLORS[f.kind] ?? '#999' }));
+  // Hundreds of faults in a long run: fainter lines, so the series stay readable.
+  const opacity = data.faults.list.length > 100 ? 0.25 : 0.6;
+  const markers = data.faults.list.map((f) => ({
+    x: f.atS / 60,
+    color: FAULT_COLORS[f.kind] ?? '#999',
+    opacity,
+  }));
   const faultLegend = data.params.faults.map((kind) => ({
     name: kind.replace('server-', ''),
     color: FAULT_COLORS[kind] ?? '#999',
@@ -261,7 +267,15 @@ export function meaning(d) {
       heapTrend.windowMinutes < d.bounds.slopeMinMinutes
         ? `Over a window of ${heapTrend.windowMinutes.toFixed(1)} min that is mostly noise (a sample taken while a buffer refills after an outage moves it); the growth bounds are what this run checks, and a run of ${d.bounds.slopeMinMinutes} min or more checks the slopes.`
         : 'The sessions hold a bounded amount (a window of audio in flight, the unfinalised audio, the buffer during outages), so a sound run shows no trend beyond noise.'
-    }`,
+    } The audio itself (\`arrayBuffers\`) rises during each outage, as the buffer holds what arrives, and falls back once it is sent: ${d.memory.arrayBuffers.slopeKBPerMin.toFixed(1)} KB/min overall.`,
+    '',
+    `RSS is not bounded by the checks: it counts what V8 and the allocator keep reserved, which grows in steps while the process warms up${
+      d.memory.rss.windowMinutes < d.bounds.slopeMinMinutes
+        ? '; this run is too short to show more'
+        : d.memory.rss.lateHalfSlopeKBPerMin <= Math.max(128, d.memory.rss.slopeKBPerMin / 2)
+          ? ' and then levels off'
+          : '; here it was still rising over the later half, which a longer run would tell more about'
+    } (${d.memory.rss.slopeKBPerMin.toFixed(0)} KB/min over the run, ${d.memory.rss.lateHalfSlopeKBPerMin.toFixed(0)} KB/min over its later half); the heap and the Buffers are what the library holds.`,
   );
   if (failed.length > 0) lines.push('', `Failed: ${failed.map((c) => c.name).join('; ')}.`);
   return lines;

@@ -52,7 +52,7 @@ function panel({ left, top, width, height, title, yLabel, xLabel, xMax, series, 
   for (const m of markers) {
     const xx = px(m.x).toFixed(1);
     out.push(
-      `<line x1="${xx}" y1="${top}" x2="${xx}" y2="${top + height}" stroke="${m.color}" stroke-width="1" opacity="0.6"/>`,
+      `<line x1="${xx}" y1="${top}" x2="${xx}" y2="${top + height}" stroke="${m.color}" stroke-width="1" opacity="${m.opacity ?? 0.6}"/>`,
     );
   }
   out.push(`<rect x="${left}" y="${top}" width="${width}" height="${height}" fill="none" stroke="#888"/>`);
@@ -82,7 +82,7 @@ function panel({ left, top, width, height, title, yLabel, xLabel, xMax, series, 
  * panel with the same series names; the legend is drawn once, under the title.
  * Optional: `legend` (entries `{ name, color, width?, dash? }`) instead of the
  * first panel's series, for panels with different series; `markers`
- * (`{ x, color }`), vertical lines drawn in every panel.
+ * (`{ x, color, opacity? }`), vertical lines drawn in every panel.
  */
 export function lineChart({
   title,
