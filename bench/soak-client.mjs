@@ -49,7 +49,6 @@ const sessions = Array.from({ length: config.sessions }, (_, i) => {
       deadAfterMs: config.deadAfterMs,
       maxBufferMs: config.bufferMs,
       ...(config.maxReplayMs !== undefined ? { maxReplayMs: config.maxReplayMs } : {}),
-      ...(config.reconnect !== undefined ? { reconnect: config.reconnect } : {}),
     }),
   };
   state.operator.status$.subscribe((status) => {
@@ -114,12 +113,11 @@ while (!sessions.every((s) => s.sourceEnded || s.done || s.error !== undefined))
 send({ type: 'ended', t: elapsedS() });
 
 // A session that never completes is a finding, not a hang of the benchmark.
-let hung = false;
 const drained = await Promise.race([
   Promise.all(sessions.map((s) => s.finished)).then(() => true),
   new Promise((resolve) => setTimeout(() => resolve(false), config.drainTimeoutMs)),
 ]);
-if (!drained) hung = true;
+const hung = !drained;
 clearInterval(sampler);
 const drainS = elapsedS() - config.seconds;
 sample();
