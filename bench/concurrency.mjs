@@ -13,7 +13,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   describeRevision,
   ensureOutDir,
@@ -22,6 +21,7 @@ import {
   outDir,
   revision,
   root,
+  startServerProcess,
   textOption,
 } from './lib.mjs';
 import { lineChart } from './svg.mjs';
@@ -51,28 +51,6 @@ const limitMs = option('limit-ms', 1000);
 const log = (message) => process.stderr.write(`concurrency: ${message}\n`);
 const startRevision = revision();
 const started = Date.now();
-
-/** The server (bench/concurrency-server.mjs) in its own process; stop() resolves to its stats and CPU samples. */
-function startServer() {
-  const child = spawn(process.execPath, [join(root, 'bench', 'concurrency-server.mjs')], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const next = () =>
-    new Promise((resolve, reject) => {
-      lines.once('line', (line) => resolve(JSON.parse(line)));
-      child.once('exit', (code) => reject(new Error(`the server process exited with ${code}`)));
-    });
-  return next().then(({ url }) => ({
-    url,
-    stop: () => {
-      const report = next();
-      child.stdin.end();
-      return report;
-    },
-  }));
-}
 
 /** One step in a client process of its own; resolves to its report, or `{ ok: false, error }`. */
 function runClient(kind, sessions, url) {
@@ -143,7 +121,8 @@ async function measure() {
         rows.push({ client: kind, sessions, skipped: `stopped after ${stoppedAt[kind]} sessions` });
         continue;
       }
-      const server = await startServer();
+      // The server samples its own CPU and event-loop use: its report has them.
+      const server = await startServerProcess([], 'concurrency-server.mjs');
       log(`${kind} x ${sessions} ...`);
       const r = await runClient(kind, sessions, server.url);
       const { stats, samples } = await server.stop();

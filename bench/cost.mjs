@@ -137,7 +137,7 @@ try {
     for (const client of order) runs.push(await once(client, round, false));
   }
 } finally {
-  serverStats = await server.stop();
+  serverStats = (await server.stop()).stats;
   rmSync(audio.path, { force: true });
 }
 

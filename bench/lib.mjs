@@ -138,12 +138,14 @@ export function describeRevision(rev) {
 }
 
 /**
- * The reference server (bench/server-process.mjs) in a Node process of its
- * own, with `args` (e.g. `['--factor', '1']`). Resolves to its URL and a
- * stop() that resolves to the server's stats.
+ * The reference server in a Node process of its own: `script` in bench/
+ * (default server-process.mjs), with `args` (e.g. `['--factor', '1']`). The
+ * script prints `{"url": ...}` when it listens, and a final report
+ * (`{"stats": ...}` and whatever else it measured) when its stdin ends.
+ * Resolves to the URL, the pid, and a stop() that resolves to that report.
  */
-export function startServerProcess(args = []) {
-  const child = spawn(process.execPath, [join(root, 'bench', 'server-process.mjs'), ...args], {
+export function startServerProcess(args = [], script = 'server-process.mjs') {
+  const child = spawn(process.execPath, [join(root, 'bench', script), ...args], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -157,9 +159,9 @@ export function startServerProcess(args = []) {
     url,
     pid: child.pid,
     stop: () => {
-      const stats = next().then(({ stats: s }) => s);
+      const report = next();
       child.stdin.end();
-      return stats;
+      return report;
     },
   }));
 }
