@@ -447,9 +447,13 @@ ${verdict.join('\n')}
   plain \`ws\` ${heapRange(plain)} KB (the socket alone).
 - **Audio held per session (arrayBuffers)**: rxjs-transcribe keeps the audio the server has
   not finalised, to resend it after a reconnect (\`maxReplayMs\`, 30 s at most). The synthetic
-  engine finalises every second, so here that is about a second of audio (32,000 bytes at
+  engine finalises every second, so that is about a second of audio (32,000 bytes at
   16 kHz) or less; a server that finalises only at the end of an utterance makes it the length
   of the utterance, up to 30 s (960,000 bytes) per session unless \`maxReplayMs\` is lowered.
+  The arrayBuffers column shows less: the benchmark's sources hand out views of one shared
+  block of noise, and a chunk that is already one frame is kept as it is, not copied, so the
+  audio kept for replay costs nothing here. A real source allocates its chunks, and those
+  stay alive while they await finalisation.
 - For a deployment: size the number of sessions per process by CPU, not memory, and keep the
   speech server off the client's cores when you can; more sessions than one process holds
   need more processes (Node's \`cluster\` or worker threads, one socket set each).
