@@ -22,6 +22,9 @@ const startedAt = performance.now();
 const elapsedS = () => (performance.now() - startedAt) / 1000;
 
 function memory() {
+  // Twice: V8 frees dead ArrayBuffers' memory on a background sweeper, which the next full gc
+  // finishes; after one gc(), arrayBuffers can still count megabytes of garbage audio.
+  gc();
   gc();
   const { heapUsed, rss, arrayBuffers, external } = process.memoryUsage();
   // Sockets and timers alive: a connection or timer left behind by a reconnect would pile up here.
