@@ -51,7 +51,8 @@ export function scriptedVosk(
     return {
       send(data, onSent) {
         if (closed) return;
-        log.sent.push(data);
+        // A real socket copies what it is sent: the caller may reuse the memory (SocketDriver.send).
+        log.sent.push(typeof data === 'string' ? data : data.slice());
         log.sentAt.push(scheduler.now());
         const size = typeof data === 'string' ? data.length : data.byteLength;
         unsent += size;

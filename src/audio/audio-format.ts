@@ -18,10 +18,10 @@ export type Samples = Int16Array | Float32Array;
  * A piece of audio: whole sample frames in one format.
  *
  * Once emitted, a chunk's samples belong to the pipeline: do not write to
- * them again (as with a Node stream's `write(chunk)`). `transcribe` keeps the
- * audio the server has not finalised, to resend after a reconnect, and a
- * chunk that is already one frame is kept as it is, not copied. A source that
- * reuses one buffer (an audio callback's) must emit a copy.
+ * them again (as with a Node stream's `write(chunk)`). Flow control holds
+ * chunks until they can be sent, and a chunk that is already one frame is
+ * held as it is, not copied. A source that reuses one buffer (an audio
+ * callback's) must emit a copy.
  */
 export interface AudioChunk {
   readonly format: AudioFormat;

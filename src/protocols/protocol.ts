@@ -45,7 +45,11 @@ export interface TranscriptionProtocol {
   connectOptions?(): ProtocolConnectOptions;
   /** Messages to send once the socket is open, before any audio. */
   start(): readonly WireMessage[];
-  /** The wire form of one frame of 16-bit mono PCM at `sampleRate`. */
+  /**
+   * The wire form of one frame of 16-bit mono PCM at `sampleRate`. The frame's samples are
+   * only lent for the call (the session reuses their memory): return a view of them to be
+   * sent at once, or a copy, never keep them.
+   */
   encodeAudio(frame: AudioChunk): WireMessage;
   /** Messages that end the stream. */
   end(): readonly WireMessage[];

@@ -21,6 +21,7 @@ import type { BreakerTicket, CircuitBreaker } from '../resilience/circuit-breake
 import type { TranscriptEvent, TranscriptWord } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
 import { type Connection, connect, type TransportEvent } from '../transport/websocket-connection.js';
+import { FrameStore } from './frame-store.js';
 import { LatencyRecorder, type SessionMetrics } from './session-metrics.js';
 import type { SessionStatus } from './session-status.js';
 
@@ -63,25 +64,6 @@ export interface SessionConfig {
   readonly socketFactory?: SocketFactory;
 }
 
-/** A frame of audio on the session's timeline. */
-interface TimedFrame {
-  /** Cut in place (to its unfinalised tail) when a final ends inside it. */
-  frame: AudioChunk;
-  /** Milliseconds from the start of the audio sent (the session's timeline). */
-  startMs: number;
-  readonly endMs: number;
-  /** The window credit this frame returns when first answered (0 once returned). */
-  creditMs: number;
-  /** When it was first sent (the session scheduler's clock), for final latencies. */
-  sentAt?: number;
-}
-
-/**
- * A message sent on the current connection and awaiting its reply: the frame itself (no
- * object of its own per frame), or end-of-stream with where the audio ends.
- */
-type Awaited = TimedFrame | { readonly frame: undefined; readonly endMs: number };
-
 /** What the session did, beyond flow control. */
 export interface SessionCounters {
   /** Audio sent and not yet finalised by the server, in ms: what a reconnect would resend. */
@@ -107,11 +89,20 @@ export class TranscriptionSession {
   private transport: Subscription | undefined;
   private audio: Subscription | undefined;
   private ticket: BreakerTicket | undefined;
-  /** Frames from flow control not yet sent on the current connection. */
-  private pending: TimedFrame[] = [];
-  /** Frames sent (on any connection) whose audio the server has not finalised. */
-  private unfinalised: TimedFrame[] = [];
-  private readonly awaiting: Awaited[] = [];
+  /**
+   * Every frame from flow control, by sequence number, until it is neither
+   * awaiting a reply nor unfinalised. Frames [unfinalisedFrom, sendNext) are
+   * sent and not finalised (resent after a reconnect); [sendNext, end) wait to
+   * be sent on this connection; [answeredNext, sendNext) await their replies
+   * on it, and then `endsAwaited` end-of-stream messages.
+   */
+  private readonly store: FrameStore;
+  private unfinalisedFrom = 0;
+  private sendNext = 0;
+  private answeredNext = 0;
+  private endsAwaited = 0;
+  /** The format of the frames (all alike, after toPcm16). */
+  private format: AudioChunk['format'] | undefined;
   private pumping = false;
   readonly demand = new Demand();
   readonly flow = new FlowStats();
@@ -149,6 +140,7 @@ export class TranscriptionSession {
     private readonly onFinalLatency: (ms: number) => void = () => {},
   ) {
     this.startedAt = config.scheduler.now();
+    this.store = new FrameStore(Math.ceil((config.frameMs * config.protocol.sampleRate) / 1000));
     this.secrets = secretsOf(config.url, config.headers);
     this.report = (status) => {
       this.state = status.state;
@@ -170,7 +162,7 @@ export class TranscriptionSession {
       audioSentMs: this.sent.ms,
       audioSentBytes: this.sent.bytes,
       framesSent: this.sent.frames,
-      framesInFlight: this.awaiting.filter((a) => a.frame !== undefined).length,
+      framesInFlight: this.sendNext - this.answeredNext,
       bufferedMs: flow.bufferedMs,
       droppedMs: flow.droppedMs,
       replayedMs: this.tallies.replayedMs,
@@ -194,9 +186,13 @@ export class TranscriptionSession {
 
   /** Reconnects, replays and the audio awaiting finalisation, now. */
   get counters(): SessionCounters {
-    let unfinalisedMs = 0;
-    for (const timed of this.unfinalised) unfinalisedMs += timed.endMs - timed.startMs;
-    return { ...this.tallies, unfinalisedMs };
+    return { ...this.tallies, unfinalisedMs: this.unfinalisedMs() };
+  }
+
+  /** Audio sent and not finalised, in ms (frames are back to back on the timeline). */
+  private unfinalisedMs(): number {
+    const { unfinalisedFrom: from, sendNext } = this;
+    return from < sendNext ? this.store.endMs(sendNext - 1) - this.store.startMs(from) : 0;
   }
 
   /** Releases the socket (closing it with 1000), the audio source and timers. */
@@ -206,8 +202,8 @@ export class TranscriptionSession {
     this.clearTimers();
     this.audio?.unsubscribe();
     this.detach();
-    this.pending = [];
-    this.unfinalised = [];
+    this.store.clear();
+    this.unfinalisedFrom = this.sendNext = this.answeredNext = this.store.end;
   }
 
   private clearTimers(): void {
@@ -266,8 +262,10 @@ export class TranscriptionSession {
     const transport = this.transport;
     this.transport = undefined;
     this.connection = undefined;
-    this.awaiting.length = 0;
+    this.answeredNext = this.sendNext;
+    this.endsAwaited = 0;
     this.endSentHere = false;
+    this.release();
     this.deadTimer?.unsubscribe();
     this.deadTimer = undefined;
     this.ticket?.release();
@@ -319,12 +317,11 @@ export class TranscriptionSession {
     this.lastDelay = 0;
     this.report({ state: 'open', connections: this.opened });
     // The new connection starts where the unfinalised audio starts; it goes first.
-    const replay = this.unfinalised;
-    this.unfinalised = [];
-    this.pending = [...replay, ...this.pending];
-    this.offsetMs = this.pending[0]?.startMs ?? this.audioMs;
+    this.tallies.replayedMs += this.unfinalisedMs();
+    const from = this.unfinalisedFrom;
+    this.sendNext = this.answeredNext = from;
+    this.offsetMs = from < this.store.end ? this.store.startMs(from) : this.audioMs;
     this.answeredMs = this.offsetMs;
-    for (const timed of replay) this.tallies.replayedMs += timed.endMs - timed.startMs;
     this.watchForSilence();
     if (this.opened === 1) this.demand.request(this.config.windowMs);
     this.pump();
@@ -334,7 +331,7 @@ export class TranscriptionSession {
   private watchForSilence(): void {
     const every = Math.max(10, Math.min(1000, this.config.deadAfterMs / 4));
     const check = (): void => {
-      if (this.awaiting.length === 0) {
+      if (this.sendNext === this.answeredNext && this.endsAwaited === 0) {
         this.lastHeard = this.config.scheduler.now();
         return;
       }
@@ -388,7 +385,9 @@ export class TranscriptionSession {
           const durationMs = framesToMs(frame.samples.length, protocol.sampleRate);
           const startMs = this.audioMs;
           this.audioMs += durationMs;
-          this.pending.push({ frame, startMs, endMs: this.audioMs, creditMs: durationMs });
+          this.format ??= frame.format;
+          // toPcm16 makes every frame 16-bit; the store copies it, so the chunk can die young.
+          this.store.append(frame.samples as Int16Array, startMs, this.audioMs);
           this.pump();
         },
         error: (error: unknown) => this.fail(error),
@@ -431,21 +430,22 @@ export class TranscriptionSession {
     this.pumping = true;
     try {
       const { protocol, highWaterBytes } = this.config;
+      const store = this.store;
       while (this.connection !== undefined && this.connection.bufferedAmount < highWaterBytes) {
-        const timed = this.pending.shift();
-        if (timed === undefined) {
+        if (this.sendNext === store.end) {
           if (this.audioDone && !this.endSentHere) this.sendEnd();
           break;
         }
-        this.unfinalised.push(timed);
-        if (timed.sentAt === undefined) {
-          timed.sentAt = this.config.scheduler.now();
+        const seq = this.sendNext++;
+        const samples = store.samples(seq);
+        if (Number.isNaN(store.sentAt(seq))) {
+          store.markSent(seq, this.config.scheduler.now());
           this.sent.frames += 1;
-          this.sent.ms += timed.endMs - timed.startMs;
-          this.sent.bytes += timed.frame.samples.byteLength;
+          this.sent.ms += store.endMs(seq) - store.startMs(seq);
+          this.sent.bytes += samples.byteLength;
         }
-        this.awaiting.push(timed);
-        const data = protocol.encodeAudio(timed.frame);
+        // A view of the store's memory: sockets copy what they are given (SocketDriver.send).
+        const data = protocol.encodeAudio({ format: this.format!, samples });
         const size = typeof data === 'string' ? data.length * 3 : data.byteLength;
         // Only a send that may take the socket to its high-water mark needs to say when it
         // has left (to resume the loop); a callback on every frame was a second pass per frame.
@@ -464,7 +464,7 @@ export class TranscriptionSession {
     const connection = this.connection!;
     this.endSentHere = true;
     for (const data of this.config.protocol.end()) {
-      this.awaiting.push({ frame: undefined, endMs: this.audioMs });
+      this.endsAwaited += 1;
       connection.send(data);
     }
     // From the latest end-of-stream: a reconnect after it restarts the wait.
@@ -481,8 +481,7 @@ export class TranscriptionSession {
 
   /** Keeps the unfinalised audio within maxReplayMs by the overflow policy. */
   private boundReplay(): void {
-    let held = 0;
-    for (const timed of this.unfinalised) held += timed.endMs - timed.startMs;
+    let held = this.unfinalisedMs();
     if (held <= this.config.maxReplayMs) return;
     if (this.config.overflow === 'error') {
       this.fail(
@@ -495,11 +494,19 @@ export class TranscriptionSession {
     }
     // Both drop policies give up the oldest unfinalised audio: it has been sent already;
     // only its second chance after a reconnect is lost, and that is counted.
-    while (held > this.config.maxReplayMs && this.unfinalised.length > 1) {
-      const dropped = this.unfinalised.shift()!;
-      held -= dropped.endMs - dropped.startMs;
-      this.tallies.replayDroppedMs += dropped.endMs - dropped.startMs;
+    const store = this.store;
+    while (held > this.config.maxReplayMs && this.sendNext - this.unfinalisedFrom > 1) {
+      const dropped = this.unfinalisedFrom++;
+      const ms = store.endMs(dropped) - store.startMs(dropped);
+      held -= ms;
+      this.tallies.replayDroppedMs += ms;
     }
+    this.release();
+  }
+
+  /** Frames neither awaiting a reply nor unfinalised are not needed any more. */
+  private release(): void {
+    this.store.release(Math.min(this.unfinalisedFrom, this.answeredNext));
   }
 
   // --- receiving ------------------------------------------------------------
@@ -513,9 +520,19 @@ export class TranscriptionSession {
       return;
     }
     let endAnswered = false;
+    const store = this.store;
     for (let i = 0; i < decoded.answers; i++) {
-      const answered = this.awaiting.shift();
-      if (answered === undefined) {
+      if (this.answeredNext < this.sendNext) {
+        const seq = this.answeredNext++;
+        this.answeredMs = store.endMs(seq);
+        // The server has consumed this audio: its room in the window is free again (once).
+        const credit = store.takeCredit(seq);
+        if (credit > 0 && !this.finished) this.demand.request(credit);
+      } else if (this.endsAwaited > 0) {
+        this.endsAwaited -= 1;
+        this.answeredMs = this.audioMs;
+        endAnswered = true;
+      } else {
         this.fail(
           new TranscriptionError(
             `the ${this.config.protocol.name} server sent more replies than it was sent messages`,
@@ -527,17 +544,11 @@ export class TranscriptionSession {
         );
         return;
       }
-      this.answeredMs = answered.endMs;
-      if (answered.frame === undefined) endAnswered = true;
-      // The server has consumed this audio: its room in the window is free again.
-      else if (answered.creditMs > 0 && !this.finished) {
-        const credit = answered.creditMs;
-        answered.creditMs = 0;
-        this.demand.request(credit);
-      }
     }
+    if (this.finished) return;
+    this.release();
     for (const result of decoded.results) this.emit(result);
-    if (endAnswered && this.awaiting.length === 0 && !this.finished) {
+    if (endAnswered && this.sendNext === this.answeredNext && this.endsAwaited === 0 && !this.finished) {
       const subscriber = this.subscriber;
       this.report({ state: 'closed', code: 1000 });
       this.finished = true;
@@ -575,9 +586,9 @@ export class TranscriptionSession {
     this.lastFinalEndMs = endMs;
     if (words.length > 0) {
       // Latency: from sending the frame that holds the utterance's last audio to now.
-      const last = this.unfinalised.find((timed) => timed.endMs >= endMs);
-      if (last?.sentAt !== undefined) {
-        const latency = this.config.scheduler.now() - last.sentAt;
+      const sentAt = this.sentAtOfFrameEndingBy(endMs);
+      if (!Number.isNaN(sentAt)) {
+        const latency = this.config.scheduler.now() - sentAt;
         this.latencies.record(latency);
         this.onFinalLatency(latency);
       }
@@ -587,23 +598,33 @@ export class TranscriptionSession {
     if (words.length > 0) this.maybeRotate();
   }
 
+  /** When the first unfinalised frame that reaches `endMs` was first sent (NaN if none). */
+  private sentAtOfFrameEndingBy(endMs: number): number {
+    for (let seq = this.unfinalisedFrom; seq < this.sendNext; seq++) {
+      if (this.store.endMs(seq) >= endMs) return this.store.sentAt(seq);
+    }
+    return Number.NaN;
+  }
+
   /** Audio up to `endMs` is settled: it need not be resent (a frame across it keeps its tail). */
   private finalise(endMs: number): void {
-    while (this.unfinalised.length > 0) {
-      const head = this.unfinalised[0]!;
-      if (head.endMs <= endMs) {
-        this.unfinalised.shift();
+    const store = this.store;
+    while (this.unfinalisedFrom < this.sendNext) {
+      const head = this.unfinalisedFrom;
+      if (store.endMs(head) <= endMs) {
+        this.unfinalisedFrom += 1;
         continue;
       }
-      if (head.startMs < endMs) {
+      const startMs = store.startMs(head);
+      if (startMs < endMs) {
         // In place: an awaited reply to this frame still returns its credit once.
-        const { frame } = head;
-        const cut = Math.round(((endMs - head.startMs) * frame.format.sampleRate) / 1000);
-        head.frame = { ...frame, samples: frame.samples.subarray(cut * frame.format.channels) };
-        head.startMs += framesToMs(cut, frame.format.sampleRate);
+        const { sampleRate, channels } = this.format!;
+        const cut = Math.round(((endMs - startMs) * sampleRate) / 1000);
+        store.cutHead(head, cut * channels, framesToMs(cut, sampleRate));
       }
       break;
     }
+    this.release();
   }
 
   private fail(error: unknown): void {

@@ -32,7 +32,12 @@ export interface SocketOptions {
 
 /** One open (or opening) WebSocket, as the transport drives it. */
 export interface SocketDriver {
-  /** Sends a message; `onSent` is called once it has left this process (or the browser's buffer). */
+  /**
+   * Sends a message; `onSent` is called once it has left this process (or the browser's buffer).
+   * Binary `data` is only lent for the call: the session reuses its memory for later frames, so a
+   * driver that keeps the bytes past `send` (a queue of its own) must copy them. `ws` and the
+   * browser's WebSocket copy on send.
+   */
   send(data: WireMessage, onSent?: () => void): void;
   /** Bytes queued and not yet sent. */
   readonly bufferedAmount: number;

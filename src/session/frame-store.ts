@@ -1,0 +1,198 @@
+/**
+ * The frames of one session, by sequence number: their audio, copied into one
+ * buffer of the session's own, and their place on the timeline, in typed
+ * arrays. Frames stay from `append` until `release`: a session keeps what the
+ * server has not answered or not finalised, to resend after a reconnect.
+ *
+ * Why not an object per frame: frames live about a second (until a final
+ * covers them), long enough for V8 to promote them, and a stream of promoted
+ * objects that then die keeps the old generation collecting; with thousands
+ * of sessions that was most of the client's CPU (docs/decisions/0010). Here
+ * nothing is allocated per frame once the buffers have grown to the session's
+ * needs, and the source's chunks die young because their samples are copied.
+ */
+export class FrameStore {
+  /** Samples of the frames kept, each frame contiguous; a frame that does not fit at the end starts again at 0. */
+  private data: Int16Array;
+  /** Per frame (slot `seq & mask`): start ms, end ms, credit ms, sent at, first sample, sample count. */
+  private meta: Float64Array;
+  private mask: number;
+  private firstSeq = 0;
+  private endSeq = 0;
+  /** Where the next frame's samples go. */
+  private writeAt = 0;
+  /** Samples held by the frames kept. */
+  private heldSamples = 0;
+
+  /**
+   * @param frameSamples samples in a typical frame: the buffers start with room for a few, and
+   *   never shrink below that.
+   */
+  constructor(private readonly frameSamples: number) {
+    this.data = new Int16Array(Math.max(1, frameSamples * MIN_FRAMES));
+    this.meta = new Float64Array(MIN_FRAMES * FIELDS);
+    this.mask = MIN_FRAMES - 1;
+  }
+
+  /** Sequence number of the oldest frame kept. */
+  get first(): number {
+    return this.firstSeq;
+  }
+
+  /** Sequence number the next frame appended gets. */
+  get end(): number {
+    return this.endSeq;
+  }
+
+  /** Bytes of sample memory this store holds (its capacity, not only what is used). */
+  get capacityBytes(): number {
+    return this.data.byteLength;
+  }
+
+  /** Copies a frame in; returns its sequence number. Its credit is its duration; it is unsent. */
+  append(samples: Int16Array, startMs: number, endMs: number): number {
+    if (this.endSeq - this.firstSeq === this.mask + 1) this.growMeta();
+    const n = samples.length;
+    let at = this.place(n);
+    if (at < 0) {
+      this.resize(Math.max(this.data.length * 2, nextPow2(this.heldSamples + n + this.frameSamples)));
+      at = this.place(n);
+    }
+    this.data.set(samples, at);
+    this.writeAt = at + n;
+    this.heldSamples += n;
+    const seq = this.endSeq++;
+    const i = (seq & this.mask) * FIELDS;
+    const meta = this.meta;
+    meta[i] = startMs;
+    meta[i + 1] = endMs;
+    meta[i + 2] = endMs - startMs;
+    meta[i + 3] = Number.NaN;
+    meta[i + 4] = at;
+    meta[i + 5] = n;
+    return seq;
+  }
+
+  /**
+   * A view of a frame's samples. Valid until the store next changes (an append may move
+   * them): hand it to the socket, which copies it, and do not keep it.
+   */
+  samples(seq: number): Int16Array {
+    const i = this.slot(seq);
+    return this.data.subarray(this.meta[i + 4]!, this.meta[i + 4]! + this.meta[i + 5]!);
+  }
+
+  startMs(seq: number): number {
+    return this.meta[this.slot(seq)]!;
+  }
+
+  endMs(seq: number): number {
+    return this.meta[this.slot(seq) + 1]!;
+  }
+
+  /** The window credit the frame returns when first answered (0 once taken). */
+  takeCredit(seq: number): number {
+    const i = this.slot(seq) + 2;
+    const credit = this.meta[i]!;
+    this.meta[i] = 0;
+    return credit;
+  }
+
+  /** When it was first sent (NaN: never). */
+  sentAt(seq: number): number {
+    return this.meta[this.slot(seq) + 3]!;
+  }
+
+  markSent(seq: number, at: number): void {
+    this.meta[this.slot(seq) + 3] = at;
+  }
+
+  /** Drops the first `samples` of a frame (finalised audio), which now starts `ms` later. */
+  cutHead(seq: number, samples: number, ms: number): void {
+    const i = this.slot(seq);
+    const cut = Math.min(samples, this.meta[i + 5]!);
+    this.meta[i] = this.meta[i]! + ms;
+    this.meta[i + 4] = this.meta[i + 4]! + cut;
+    this.meta[i + 5] = this.meta[i + 5]! - cut;
+    this.heldSamples -= cut;
+  }
+
+  /** Frames before `seq` are no longer needed; the buffers shrink when mostly empty. */
+  release(seq: number): void {
+    const until = Math.min(seq, this.endSeq);
+    for (let s = this.firstSeq; s < until; s++) this.heldSamples -= this.meta[(s & this.mask) * FIELDS + 5]!;
+    if (until > this.firstSeq) this.firstSeq = until;
+    const min = this.frameSamples * MIN_FRAMES;
+    // After a backlog (an outage's replay) is finalised, give the memory back.
+    if (this.data.length > min && this.heldSamples * 8 < this.data.length) {
+      this.resize(Math.max(min, nextPow2(this.heldSamples * 2 + this.frameSamples)));
+    }
+  }
+
+  /** Forgets every frame and gives back the grown memory. */
+  clear(): void {
+    this.firstSeq = this.endSeq;
+    this.heldSamples = 0;
+    this.writeAt = 0;
+    this.data = new Int16Array(Math.max(1, this.frameSamples * MIN_FRAMES));
+  }
+
+  private slot(seq: number): number {
+    if (seq < this.firstSeq || seq >= this.endSeq) {
+      throw new RangeError(`FrameStore: frame ${seq} is not held (${this.firstSeq} to ${this.endSeq - 1})`);
+    }
+    return (seq & this.mask) * FIELDS;
+  }
+
+  /** Where `n` samples fit without touching a frame kept, or -1. */
+  private place(n: number): number {
+    const capacity = this.data.length;
+    if (this.firstSeq === this.endSeq) return n <= capacity ? 0 : -1;
+    const oldest = this.meta[(this.firstSeq & this.mask) * FIELDS + 4]!;
+    const newest = this.meta[((this.endSeq - 1) & this.mask) * FIELDS + 4]!;
+    if (newest >= oldest) {
+      // Not wrapped: free space after the newest frame, then before the oldest.
+      if (this.writeAt + n <= capacity) return this.writeAt;
+      return n <= oldest ? 0 : -1;
+    }
+    // Wrapped: free space between the newest frame and the oldest.
+    return this.writeAt + n <= oldest ? this.writeAt : -1;
+  }
+
+  /** Moves the frames kept, in order, to the start of a buffer of `capacity` samples. */
+  private resize(capacity: number): void {
+    const next = new Int16Array(capacity);
+    let at = 0;
+    for (let s = this.firstSeq; s < this.endSeq; s++) {
+      const i = (s & this.mask) * FIELDS;
+      const from = this.meta[i + 4]!;
+      const n = this.meta[i + 5]!;
+      next.set(this.data.subarray(from, from + n), at);
+      this.meta[i + 4] = at;
+      at += n;
+    }
+    this.data = next;
+    this.writeAt = at;
+  }
+
+  private growMeta(): void {
+    const size = (this.mask + 1) * 2;
+    const meta = new Float64Array(size * FIELDS);
+    for (let s = this.firstSeq; s < this.endSeq; s++) {
+      const from = (s & this.mask) * FIELDS;
+      meta.set(this.meta.subarray(from, from + FIELDS), (s & (size - 1)) * FIELDS);
+    }
+    this.meta = meta;
+    this.mask = size - 1;
+  }
+}
+
+const FIELDS = 6;
+/** Frames the buffers hold at least (a power of two). */
+const MIN_FRAMES = 16;
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
