@@ -123,25 +123,25 @@ describe('FrameStore (properties)', () => {
 
   it('starts a frame again at 0 only where it does not overlap the oldest frame kept', () => {
     const store = new FrameStore(FRAME);
-    // 17 frames of 150 samples fill 2,550 of the 2,560 samples the store starts with.
-    const frames = Array.from({ length: 17 }, (_, k) => new Int16Array(150).fill(k));
+    // 4 frames of 150 samples fill 600 of the 640 samples the store starts with.
+    const frames = Array.from({ length: 4 }, (_, k) => new Int16Array(150).fill(k));
     for (const [k, f] of frames.entries()) store.append(f, k * 10, k * 10 + 10);
     store.release(1); // the oldest kept now starts at sample 150
     const longer = new Int16Array(155).fill(99);
-    const seq = store.append(longer, 170, 180); // fits neither at the end nor before sample 150
+    const seq = store.append(longer, 40, 50); // fits neither at the end nor before sample 150
     expect(Array.from(store.samples(1))).toEqual(Array.from(frames[1]!));
     expect(Array.from(store.samples(seq))).toEqual(Array.from(longer));
   });
 
   it('after wrapping, fills the gap before the oldest frame only as far as it goes', () => {
     const store = new FrameStore(FRAME);
-    // 16 frames of 160 samples fill the 2,560 samples the store starts with.
-    for (let k = 0; k < 16; k++) store.append(new Int16Array(FRAME).fill(k), k * 10, k * 10 + 10);
+    // 4 frames of 160 samples fill the 640 samples the store starts with.
+    for (let k = 0; k < 4; k++) store.append(new Int16Array(FRAME).fill(k), k * 10, k * 10 + 10);
     store.release(2); // frame 2, the oldest kept, starts at sample 320
-    store.append(new Int16Array(FRAME).fill(16), 160, 170); // wraps to sample 0
-    const longer = new Int16Array(FRAME + 1).fill(17); // one sample more than the gap (160 to 320)
-    const seq = store.append(longer, 170, 180);
-    for (let k = 2; k <= 16; k++) expect(Array.from(store.samples(k))).toEqual(new Array(FRAME).fill(k));
+    store.append(new Int16Array(FRAME).fill(4), 40, 50); // wraps to sample 0
+    const longer = new Int16Array(FRAME + 1).fill(5); // one sample more than the gap (160 to 320)
+    const seq = store.append(longer, 50, 60);
+    for (let k = 2; k <= 4; k++) expect(Array.from(store.samples(k))).toEqual(new Array(FRAME).fill(k));
     expect(Array.from(store.samples(seq))).toEqual(Array.from(longer));
   });
 

@@ -29,7 +29,7 @@ export class FrameStore {
    *   never shrink below that.
    */
   constructor(private readonly frameSamples: number) {
-    this.data = new Int16Array(Math.max(1, frameSamples * MIN_FRAMES));
+    this.data = new Int16Array(Math.max(1, frameSamples * MIN_AUDIO_FRAMES));
     this.meta = new Float64Array(MIN_FRAMES * FIELDS);
     this.mask = MIN_FRAMES - 1;
   }
@@ -55,7 +55,7 @@ export class FrameStore {
     const n = samples.length;
     let at = this.place(n);
     if (at < 0) {
-      this.resize(Math.max(this.data.length * 2, nextPow2(this.heldSamples + n + this.frameSamples)));
+      this.resize(Math.max(Math.ceil(this.data.length * 1.5), this.heldSamples + n + this.frameSamples));
       at = this.place(n);
     }
     this.data.set(samples, at);
@@ -122,10 +122,10 @@ export class FrameStore {
     const until = Math.min(seq, this.endSeq);
     for (let s = this.firstSeq; s < until; s++) this.heldSamples -= this.meta[(s & this.mask) * FIELDS + 5]!;
     if (until > this.firstSeq) this.firstSeq = until;
-    const min = this.frameSamples * MIN_FRAMES;
+    const min = this.frameSamples * MIN_AUDIO_FRAMES;
     // After a backlog (an outage's replay) is finalised, give the memory back.
     if (this.data.length > min && this.heldSamples * 8 < this.data.length) {
-      this.resize(Math.max(min, nextPow2(this.heldSamples * 2 + this.frameSamples)));
+      this.resize(Math.max(min, this.heldSamples * 2 + this.frameSamples));
     }
   }
 
@@ -134,7 +134,7 @@ export class FrameStore {
     this.firstSeq = this.endSeq;
     this.heldSamples = 0;
     this.writeAt = 0;
-    this.data = new Int16Array(Math.max(1, this.frameSamples * MIN_FRAMES));
+    this.data = new Int16Array(Math.max(1, this.frameSamples * MIN_AUDIO_FRAMES));
   }
 
   private slot(seq: number): number {
@@ -188,11 +188,7 @@ export class FrameStore {
 }
 
 const FIELDS = 6;
-/** Frames the buffers hold at least (a power of two). */
+/** Frames the timeline arrays hold at least (a power of two, for `seq & mask`). */
 const MIN_FRAMES = 16;
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
+/** Frames of audio the sample buffer holds at least; it grows by half as needed. */
+const MIN_AUDIO_FRAMES = 4;

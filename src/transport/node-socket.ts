@@ -1,8 +1,8 @@
-import { randomFillSync } from 'node:crypto';
 import WebSocket from 'ws';
 import { handshakeError } from '../errors/close-codes.js';
 import { redactUrl } from '../errors/redact.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
+import { maskGenerator } from './frame-mask.js';
 import type {
   SocketDriver,
   SocketFactory,
@@ -34,24 +34,7 @@ function networkError(error: Error & { code?: string }, url: string): Transcript
   });
 }
 
-const MASK_POOL = new Uint8Array(8192);
-let maskAt = MASK_POOL.length;
-
-/**
- * Client frame masks, random as RFC 6455 wants, but never all zero: `ws` sends
- * the caller's own buffer, not a masked copy, under a zero mask, and the
- * session reuses the memory of the frames it sends (SocketDriver.send).
- */
-function generateMask(mask: Uint8Array): void {
-  do {
-    if (maskAt === MASK_POOL.length) {
-      randomFillSync(MASK_POOL);
-      maskAt = 0;
-    }
-    mask.set(MASK_POOL.subarray(maskAt, maskAt + 4));
-    maskAt += 4;
-  } while ((mask[0]! | mask[1]! | mask[2]! | mask[3]!) === 0);
-}
+const generateMask = maskGenerator();
 
 /** The socket driver for Node.js, on the `ws` package: send callbacks, handshake status, headers. */
 export const nodeSocketFactory: SocketFactory = (
