@@ -442,18 +442,19 @@ ${verdict.join('\n')}
     })
     .join('; ')}. Full collections mark every live object, on the main thread and on helper
   threads (whose CPU counts above), and their number grows with the garbage made per frame and
-  with how long per-frame objects live.
+  with how long per-frame objects live: objects that live about a second are promoted and then
+  die in the old generation, which keeps V8 marking. That is why a session keeps its frames in
+  typed arrays, not in an object per frame (docs/decisions/0010-frame-store.md).
 - **Heap per session** at 1,000 sessions or more: rxjs-transcribe ${heapRange(ours)} KB,
   plain \`ws\` ${heapRange(plain)} KB (the socket alone).
 - **Audio held per session (arrayBuffers)**: rxjs-transcribe keeps the audio the server has
-  not finalised, to resend it after a reconnect (\`maxReplayMs\`, 30 s at most). The synthetic
-  engine finalises every second, so that is about a second of audio (32,000 bytes at
-  16 kHz) or less; a server that finalises only at the end of an utterance makes it the length
-  of the utterance, up to 30 s (960,000 bytes) per session unless \`maxReplayMs\` is lowered.
-  The arrayBuffers column shows less: the benchmark's sources hand out views of one shared
-  block of noise, and a chunk that is already one frame is kept as it is, not copied, so the
-  audio kept for replay costs nothing here. A real source allocates its chunks, and those
-  stay alive while they await finalisation.
+  not finalised, to resend it after a reconnect (\`maxReplayMs\`, 30 s at most), copied into
+  a buffer of each session's own (docs/decisions/0010-frame-store.md). The synthetic engine
+  finalises every second, so that is about a second of audio (32,000 bytes at 16 kHz) plus
+  the frames awaiting replies, and the buffer has some room to spare; a server that finalises
+  only at the end of an utterance makes it the length of the utterance, up to 30 s (960,000
+  bytes) per session unless \`maxReplayMs\` is lowered. The buffer shrinks again once such a
+  backlog is finalised. Plain \`ws\` keeps nothing to resend, so it shows none.
 - For a deployment: size the number of sessions per process by CPU, not memory, and keep the
   speech server off the client's cores when you can; more sessions than one process holds
   need more processes (Node's \`cluster\` or worker threads, one socket set each).

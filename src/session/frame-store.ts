@@ -23,6 +23,15 @@ export class FrameStore {
   private writeAt = 0;
   /** Samples held by the frames kept. */
   private heldSamples = 0;
+  /** The most samples held since the last look at shrinking, and the frame count at that look. */
+  private peakSamples = 0;
+  private lookedAt = 0;
+  private resized = 0;
+  /**
+   * The first frame placed at 0 after the end of the buffer: while an older frame is kept,
+   * the frames kept wrap around, and the free space is between the newest and the oldest.
+   */
+  private wrapSeq = 0;
 
   /**
    * @param frameSamples samples in a typical frame: the buffers start with room for a few, and
@@ -44,6 +53,11 @@ export class FrameStore {
     return this.endSeq;
   }
 
+  /** How many times the sample buffer was reallocated (to grow or shrink). */
+  get resizes(): number {
+    return this.resized;
+  }
+
   /** Bytes of sample memory this store holds (its capacity, not only what is used). */
   get capacityBytes(): number {
     return this.data.byteLength;
@@ -61,6 +75,7 @@ export class FrameStore {
     this.data.set(samples, at);
     this.writeAt = at + n;
     this.heldSamples += n;
+    if (this.heldSamples > this.peakSamples) this.peakSamples = this.heldSamples;
     const seq = this.endSeq++;
     const i = (seq & this.mask) * FIELDS;
     const meta = this.meta;
@@ -122,10 +137,14 @@ export class FrameStore {
     const until = Math.min(seq, this.endSeq);
     for (let s = this.firstSeq; s < until; s++) this.heldSamples -= this.meta[(s & this.mask) * FIELDS + 5]!;
     if (until > this.firstSeq) this.firstSeq = until;
-    const min = this.frameSamples * MIN_AUDIO_FRAMES;
-    // After a backlog (an outage's replay) is finalised, give the memory back.
-    if (this.data.length > min && this.heldSamples * 8 < this.data.length) {
-      this.resize(Math.max(min, this.heldSamples * 2 + this.frameSamples));
+    // After a backlog (an outage's replay) is finalised, give the memory back. Judged on the
+    // most held over a stretch of frames, not the moment: what is held drops after every
+    // final and climbs again, and shrinking on each drop would reallocate all the time.
+    if (this.endSeq - this.lookedAt >= SHRINK_EVERY_FRAMES) {
+      const peak = Math.max(this.frameSamples * MIN_AUDIO_FRAMES, this.peakSamples + this.frameSamples);
+      if (this.data.length > 4 * peak) this.resize(2 * peak);
+      this.lookedAt = this.endSeq;
+      this.peakSamples = this.heldSamples;
     }
   }
 
@@ -149,11 +168,12 @@ export class FrameStore {
     const capacity = this.data.length;
     if (this.firstSeq === this.endSeq) return n <= capacity ? 0 : -1;
     const oldest = this.meta[(this.firstSeq & this.mask) * FIELDS + 4]!;
-    const newest = this.meta[((this.endSeq - 1) & this.mask) * FIELDS + 4]!;
-    if (newest >= oldest) {
+    if (this.wrapSeq <= this.firstSeq) {
       // Not wrapped: free space after the newest frame, then before the oldest.
       if (this.writeAt + n <= capacity) return this.writeAt;
-      return n <= oldest ? 0 : -1;
+      if (n > oldest) return -1;
+      this.wrapSeq = this.endSeq;
+      return 0;
     }
     // Wrapped: free space between the newest frame and the oldest.
     return this.writeAt + n <= oldest ? this.writeAt : -1;
@@ -173,6 +193,8 @@ export class FrameStore {
     }
     this.data = next;
     this.writeAt = at;
+    this.wrapSeq = 0;
+    this.resized += 1;
   }
 
   private growMeta(): void {
@@ -192,3 +214,5 @@ const FIELDS = 6;
 const MIN_FRAMES = 16;
 /** Frames of audio the sample buffer holds at least; it grows by half as needed. */
 const MIN_AUDIO_FRAMES = 4;
+/** Frames between looks at whether the sample buffer is much larger than what was held. */
+const SHRINK_EVERY_FRAMES = 64;
