@@ -36,6 +36,58 @@ function networkError(error: Error & { code?: string }, url: string): Transcript
 
 const generateMask = maskGenerator();
 
+/**
+ * What the transport calls on a `ws` socket: a class, so that every session's
+ * driver shares one prototype (object literals with getters gave each session
+ * a shape of its own, and the per-frame `bufferedAmount` read went megamorphic).
+ */
+class NodeSocketDriver implements SocketDriver {
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly closeTimeoutMs: number,
+    private readonly stopReporting: () => void,
+  ) {}
+
+  send(data: WireMessage, onSent?: () => void): void {
+    this.socket.send(data, onSent ? () => onSent() : undefined);
+  }
+
+  batch(sends: () => void): void {
+    // ws has no public cork; the net.Socket under it does (ws corks around each frame
+    // itself, and corks nest). Without it, each frame is a system call of its own.
+    const raw = (this.socket as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+    raw?.cork?.();
+    try {
+      sends();
+    } finally {
+      raw?.uncork?.();
+    }
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  close(code: number, reason?: string): void {
+    const socket = this.socket;
+    if (socket.readyState === WebSocket.CONNECTING) {
+      socket.terminate();
+      return;
+    }
+    socket.close(code, reason);
+    // ws waits 30 s for the peer's close frame; a server that is not reading
+    // (paced, stalled) would hold the socket that long. Give it a few seconds.
+    const timer = setTimeout(() => socket.terminate(), this.closeTimeoutMs);
+    timer.unref?.();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  terminate(): void {
+    this.stopReporting();
+    this.socket.terminate();
+  }
+}
+
 /** The socket driver for Node.js, on the `ws` package: send callbacks, handshake status, headers. */
 export const nodeSocketFactory: SocketFactory = (
   url: string,
@@ -133,40 +185,8 @@ export const nodeSocketFactory: SocketFactory = (
     report('close', code, reason.toString('utf8'));
   });
 
-  return {
-    send(data: WireMessage, onSent?: () => void) {
-      socket.send(data, onSent ? () => onSent() : undefined);
-    },
-    batch(sends: () => void) {
-      // ws has no public cork; the net.Socket under it does (ws corks around each frame
-      // itself, and corks nest). Without it, each frame is a system call of its own.
-      const raw = (socket as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
-      raw?.cork?.();
-      try {
-        sends();
-      } finally {
-        raw?.uncork?.();
-      }
-    },
-    get bufferedAmount() {
-      return socket.bufferedAmount;
-    },
-    close(code: number, reason?: string) {
-      if (socket.readyState === WebSocket.CONNECTING) {
-        socket.terminate();
-        return;
-      }
-      socket.close(code, reason);
-      // ws waits 30 s for the peer's close frame; a server that is not reading
-      // (paced, stalled) would hold the socket that long. Give it a few seconds.
-      const timer = setTimeout(() => socket.terminate(), options.closeTimeoutMs);
-      timer.unref?.();
-      socket.once('close', () => clearTimeout(timer));
-    },
-    terminate() {
-      reporting = false;
-      stopHeartbeat();
-      socket.terminate();
-    },
-  };
+  return new NodeSocketDriver(socket, options.closeTimeoutMs, () => {
+    reporting = false;
+    stopHeartbeat();
+  });
 };

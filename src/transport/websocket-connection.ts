@@ -41,6 +41,34 @@ export type TransportEvent =
   | { readonly type: 'message'; readonly data: WireMessage };
 
 /**
+ * The `Connection` handed out at `open`: a class, so that its getter and methods
+ * live on one prototype. As object literals, every session's connection had
+ * getters of its own, and the per-frame `bufferedAmount` read went megamorphic
+ * with thousands of sessions.
+ */
+class DriverConnection implements Connection {
+  driver: SocketDriver | undefined;
+
+  send(data: WireMessage, onSent?: () => void): void {
+    this.driver!.send(data, onSent);
+  }
+
+  get bufferedAmount(): number {
+    return this.driver!.bufferedAmount;
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.driver!.close(code, reason);
+  }
+
+  batch(sends: () => void): void {
+    const driver = this.driver!;
+    if (driver.batch !== undefined) driver.batch(sends);
+    else sends();
+  }
+}
+
+/**
  * A WebSocket connection as an Observable: `open` once, then each message.
  * It completes when the server closes with 1000, and errors with a
  * `TranscriptionError` for everything else: a refused or timed-out handshake
@@ -54,16 +82,9 @@ export function connect(options: ConnectOptions): Observable<TransportEvent> {
     let open = false;
     let ended = false;
     let driver: SocketDriver | undefined;
-    const connection: Connection = {
-      send: (data, onSent) => driver!.send(data, onSent),
-      get bufferedAmount() {
-        return driver!.bufferedAmount;
-      },
-      close: (code = 1000, reason = '') => driver!.close(code, reason),
-      batch: (sends) => (driver!.batch !== undefined ? driver!.batch(sends) : sends()),
-    };
+    const connection = new DriverConnection();
     try {
-      driver = factory(
+      driver = connection.driver = factory(
         options.url,
         {
           ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
