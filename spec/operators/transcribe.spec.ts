@@ -2,7 +2,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
 import { transcribe } from '../../src/operators/transcribe.js';
-import { VOSK_EOF } from '../../src/protocols/vosk.js';
+import { VOSK_EOF, vosk } from '../../src/protocols/vosk.js';
 import { scriptedVosk } from '../helpers/scripted-socket.js';
 
 const MONO_16K: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
@@ -141,6 +141,34 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
           message: 'server closed with 1011: engine crashed',
         }),
       );
+    });
+  });
+
+  it('fails the session, not the process, when the protocol cannot encode a frame', () => {
+    const test = scheduler();
+    test.run(({ cold, expectObservable, flush }) => {
+      const peer = scriptedVosk(test);
+      const protocol = {
+        ...vosk(),
+        encodeAudio(): never {
+          throw new Error('no encoder for this frame');
+        },
+      };
+      const result = cold('--a-b|', { a: ms100, b: ms100 }).pipe(
+        transcribe({ url: 'ws://test', socketFactory: peer.factory, protocol, reconnect: false }),
+      );
+      expectObservable(result).toBe(
+        '--#',
+        undefined,
+        expect.objectContaining({
+          name: 'TranscriptionError',
+          retryable: false,
+          message: 'transcription failed: no encoder for this frame',
+        }),
+      );
+      flush();
+      // The socket was closed, not left open.
+      expect(peer.log.closedWith).toBe(1000);
     });
   });
 

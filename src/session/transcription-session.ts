@@ -414,7 +414,12 @@ export class TranscriptionSession {
   }
   private readonly pumpTask = (): void => {
     this.pumpScheduled = false;
-    this.connection?.batch(this.pumpNowBound);
+    try {
+      this.connection?.batch(this.pumpNowBound);
+    } catch (error) {
+      // A protocol's encoder or a socket that throws fails this session, not the process.
+      this.fail(error);
+    }
   };
   private readonly pumpNowBound = (): void => this.pumpNow();
   private pumpScheduled = false;
