@@ -125,7 +125,10 @@ describe('FrameStore (properties)', () => {
     const cycle = (): void => {
       // Thirty frames sent and unfinalised (a server that finalises every 3 s), then a final
       // covers all but one.
-      for (let k = 0; k < 30; k++) store.append(frame, ms, (ms += 10));
+      for (let k = 0; k < 30; k++) {
+        store.append(frame, ms, ms + 10);
+        ms += 10;
+      }
       store.release(store.end - 1);
     };
     for (let i = 0; i < 20; i++) cycle();
