@@ -38,6 +38,7 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
     new Observable<AudioFrame>((subscriber) => {
       let format: AudioFormat | undefined;
       let ring: SampleRing<Int16Array | Float32Array> | undefined;
+      let makeSamples: ((n: number) => Int16Array | Float32Array) | undefined;
       let frameLength = 0; // samples (all channels) per frame
       let offset = 0;
 
@@ -53,11 +54,10 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
           if (format === undefined) {
             format = chunk.format;
             frameLength = samplesPerFrame(format, durationMs) * format.channels;
-            const make =
+            makeSamples =
               format.encoding === 'pcm_s16le'
                 ? (n: number) => new Int16Array(n)
                 : (n: number) => new Float32Array(n);
-            ring = new SampleRing<Int16Array | Float32Array>(make, frameLength * 2);
           } else if (!sameFormat(format, chunk.format)) {
             subscriber.error(
               badAudio(
@@ -66,7 +66,7 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
             );
             return;
           }
-          if (ring!.length === 0 && chunk.samples.length === frameLength) {
+          if ((ring === undefined || ring.length === 0) && chunk.samples.length === frameLength) {
             // A chunk that is already one frame passes as it is: no copy and no allocation,
             // which at thousands of live streams was most of the garbage.
             const frame: AudioFrame = { format, samples: chunk.samples, offset };
@@ -74,8 +74,10 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
             subscriber.next(frame);
             return;
           }
-          ring!.write(chunk.samples);
-          while (ring!.length >= frameLength && !subscriber.closed) emit(frameLength);
+          // Made at the first chunk that is not one frame: a source that frames already needs none.
+          ring ??= new SampleRing<Int16Array | Float32Array>(makeSamples!, frameLength * 2);
+          ring.write(chunk.samples);
+          while (ring.length >= frameLength && !subscriber.closed) emit(frameLength);
         },
         error(error) {
           subscriber.error(error);
