@@ -38,6 +38,8 @@ describe('metrics$ (exact counts in known scenarios)', () => {
       reconnects: 0,
       replayedMs: 0,
       serverLagMs: 0,
+      // Closed: the audio kept for sending and resending is given back.
+      audioHeldBytes: 0,
     });
     expect(m.finalLatency.count).toBe(events.filter((e) => e.type === 'final').length);
     expect(m.finalLatency.p50Ms).toBeGreaterThanOrEqual(0);
@@ -79,6 +81,30 @@ describe('metrics$ (exact counts in known scenarios)', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('audioHeldBytes: the audio a live session keeps to send and resend, not all it was given', async () => {
+    // 20 s pushed at once from a source that cannot wait: flow control buffers what the window
+    // does not let through; the session holds only its frames in flight and unfinalised.
+    const t = transcribe({ url: server.url, maxBufferMs: 30_000 });
+    const mic = new Subject<AudioChunk>();
+    const done = lastValueFrom(mic.pipe(t, toArray()));
+    const pcm = syntheticPcm(20, 16000, 5);
+    for (let offset = 0; offset < pcm.length; offset += 3200) {
+      mic.next({
+        format: { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' },
+        samples: new Int16Array(pcm.buffer.slice(pcm.byteOffset + offset, pcm.byteOffset + offset + 3200)),
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const live = await firstValueFrom(t.metrics$);
+    expect(live.audioSentMs).toBeGreaterThan(0);
+    expect(live.audioHeldBytes).toBeGreaterThan(0);
+    // 20 s is 640,000 bytes; the session's share is about its 1 s window, with room to spare.
+    expect(live.audioHeldBytes).toBeLessThan(5 * 32_000);
+    mic.complete();
+    await done;
+    expect((await firstValueFrom(t.metrics$)).audioHeldBytes).toBe(0);
   });
 
   it('samples on its interval while someone listens, and stops when they leave', async () => {

@@ -174,6 +174,15 @@ describe('FrameStore (properties)', () => {
     expect(Array.from(store.samples(seq))).toEqual(new Array(FRAME).fill(6));
   });
 
+  it('gives all of its sample memory back when cleared, and grows again if used', () => {
+    const store = new FrameStore(FRAME);
+    store.append(new Int16Array(FRAME).fill(1), 0, 10);
+    store.clear();
+    expect(store.capacityBytes).toBe(0);
+    const seq = store.append(new Int16Array(FRAME).fill(2), 10, 20);
+    expect(Array.from(store.samples(seq))).toEqual(new Array(FRAME).fill(2));
+  });
+
   it('refuses frames it does not hold, with the range it does', () => {
     const store = new FrameStore(FRAME);
     store.append(new Int16Array(FRAME), 0, 10);

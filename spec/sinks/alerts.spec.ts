@@ -19,6 +19,7 @@ const base: SessionMetrics = {
   timeToFirstPartialMs: undefined,
   finalLatency: { count: 0, sumMs: 0, buckets: [], p50Ms: undefined, p99Ms: undefined, maxMs: undefined },
   serverLagMs: 0,
+  audioHeldBytes: 0,
   heapUsedBytes: undefined,
   eventLoopDelayMs: undefined,
 };

@@ -148,12 +148,13 @@ export class FrameStore {
     }
   }
 
-  /** Forgets every frame and gives back the grown memory. */
+  /** Forgets every frame and gives back all of the sample memory (it grows again if needed). */
   clear(): void {
     this.firstSeq = this.endSeq;
     this.heldSamples = 0;
+    this.peakSamples = 0;
     this.writeAt = 0;
-    this.data = new Int16Array(Math.max(1, this.frameSamples * MIN_AUDIO_FRAMES));
+    this.data = new Int16Array(0);
   }
 
   private slot(seq: number): number {

@@ -41,6 +41,11 @@ export interface SessionMetrics {
   readonly finalLatency: LatencyHistogram;
   /** Audio sent minus audio finalised: how far the server's settled transcript trails. */
   readonly serverLagMs: number;
+  /**
+   * Memory the session holds for audio it may still send or resend (unsent, unanswered or
+   * unfinalised frames, with room to spare), in bytes; 0 once it has closed.
+   */
+  readonly audioHeldBytes: number;
   /** Sampled where the platform tells: JS heap in use, and how late the sampling timer fired. */
   readonly heapUsedBytes: number | undefined;
   readonly eventLoopDelayMs: number | undefined;

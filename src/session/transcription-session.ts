@@ -172,6 +172,7 @@ export class TranscriptionSession {
         this.firstPartialAt === undefined ? undefined : this.firstPartialAt - this.startedAt,
       finalLatency: this.latencies.snapshot(),
       serverLagMs: Math.max(0, this.sent.ms - this.lastFinalEndMs),
+      audioHeldBytes: this.store.capacityBytes,
       heapUsedBytes: sample.heapUsedBytes,
       eventLoopDelayMs: sample.eventLoopDelayMs,
     };
