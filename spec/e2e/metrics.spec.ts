@@ -23,6 +23,17 @@ afterAll(async () => {
 
 const wav = (seconds: number, seed: number): string => writeSyntheticWav(dir, seconds, seed).path;
 
+/** Pushes `seconds` of synthetic 16 kHz audio into `mic` at once, in 100 ms chunks of their own. */
+function pushAtOnce(mic: Subject<AudioChunk>, seconds: number, seed: number): void {
+  const pcm = syntheticPcm(seconds, 16000, seed);
+  for (let offset = 0; offset < pcm.length; offset += 3200) {
+    mic.next({
+      format: { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' },
+      samples: new Int16Array(pcm.buffer.slice(pcm.byteOffset + offset, pcm.byteOffset + offset + 3200)),
+    });
+  }
+}
+
 describe('metrics$ (exact counts in known scenarios)', () => {
   it('10 s of audio: 10,000 ms, 100 frames and 320,000 bytes sent; a final latency for each final', async () => {
     const t = transcribe({ url: server.url });
@@ -51,13 +62,7 @@ describe('metrics$ (exact counts in known scenarios)', () => {
     const t = transcribe({ url: server.url, maxBufferMs: 2000 });
     const mic = new Subject<AudioChunk>();
     const done = lastValueFrom(mic.pipe(t, toArray()));
-    const pcm = syntheticPcm(10, 16000, 2);
-    for (let offset = 0; offset < pcm.length; offset += 3200) {
-      mic.next({
-        format: { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' },
-        samples: new Int16Array(pcm.buffer.slice(pcm.byteOffset + offset, pcm.byteOffset + offset + 3200)),
-      });
-    }
+    pushAtOnce(mic, 10, 2);
     mic.complete();
     await done;
     const m = await firstValueFrom(t.metrics$);
@@ -89,13 +94,7 @@ describe('metrics$ (exact counts in known scenarios)', () => {
     const t = transcribe({ url: server.url, maxBufferMs: 30_000 });
     const mic = new Subject<AudioChunk>();
     const done = lastValueFrom(mic.pipe(t, toArray()));
-    const pcm = syntheticPcm(20, 16000, 5);
-    for (let offset = 0; offset < pcm.length; offset += 3200) {
-      mic.next({
-        format: { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' },
-        samples: new Int16Array(pcm.buffer.slice(pcm.byteOffset + offset, pcm.byteOffset + offset + 3200)),
-      });
-    }
+    pushAtOnce(mic, 20, 5);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const live = await firstValueFrom(t.metrics$);
     expect(live.audioSentMs).toBeGreaterThan(0);
