@@ -399,6 +399,7 @@ describe('rxjs-transcribe FILE errors', () => {
     ['--rate 1.5', () => [rawPath, '--rate', '1.5'], /^--rate takes a positive whole number, got "1\.5"$/],
     ['--frame-ms 0', () => [wavPath, '--frame-ms', '0'], /^--frame-ms takes a positive number, got "0"$/],
     ['--realtime 0', () => [wavPath, '--realtime', '0'], /^--realtime takes a positive number, got "0"$/],
+    ['--realtime -1', () => [wavPath, '--realtime', '-1'], /^--realtime takes a positive number, got "-1"$/],
     ['--engine with --url', () => [wavPath, '--url', 'ws://127.0.0.1:1', '--engine', 'synthetic'], /--url/],
     ['two files', () => [wavPath, rawPath], /^give exactly one FILE/],
     ['an unknown flag', () => [wavPath, '--bogus'], /--bogus/],

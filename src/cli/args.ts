@@ -1,11 +1,15 @@
-/** A bare `--realtime` means 1x; `--realtime 10` and `--realtime=10` give a factor. */
+/**
+ * A bare `--realtime` means 1x; `--realtime 10` and `--realtime=10` give a factor. A number
+ * after it is its value even when it is not a valid factor (`--realtime -1`), so that the
+ * error names `--realtime`, not an unknown option "-1".
+ */
 export function normaliseRealtimeFlag(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--realtime') {
       const next = args[i + 1];
-      if (next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
+      if (next !== undefined && /^[-+]?(\d+\.?\d*|\.\d+)$/.test(next)) {
         out.push(`--realtime=${next}`);
         i++;
       } else out.push('--realtime=1');
