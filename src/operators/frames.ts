@@ -38,7 +38,6 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
     new Observable<AudioFrame>((subscriber) => {
       let format: AudioFormat | undefined;
       let ring: SampleRing<Int16Array | Float32Array> | undefined;
-      let makeSamples: ((n: number) => Int16Array | Float32Array) | undefined;
       let frameLength = 0; // samples (all channels) per frame
       let offset = 0;
 
@@ -54,10 +53,6 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
           if (format === undefined) {
             format = chunk.format;
             frameLength = samplesPerFrame(format, durationMs) * format.channels;
-            makeSamples =
-              format.encoding === 'pcm_s16le'
-                ? (n: number) => new Int16Array(n)
-                : (n: number) => new Float32Array(n);
           } else if (!sameFormat(format, chunk.format)) {
             subscriber.error(
               badAudio(
@@ -75,7 +70,10 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
             return;
           }
           // Made at the first chunk that is not one frame: a source that frames already needs none.
-          ring ??= new SampleRing<Int16Array | Float32Array>(makeSamples!, frameLength * 2);
+          ring ??= new SampleRing<Int16Array | Float32Array>(
+            format.encoding === 'pcm_s16le' ? (n) => new Int16Array(n) : (n) => new Float32Array(n),
+            frameLength * 2,
+          );
           ring.write(chunk.samples);
           while (ring.length >= frameLength && !subscriber.closed) emit(frameLength);
         },

@@ -81,10 +81,9 @@ export function connect(options: ConnectOptions): Observable<TransportEvent> {
   return new Observable<TransportEvent>((subscriber) => {
     let open = false;
     let ended = false;
-    let driver: SocketDriver | undefined;
     const connection = new DriverConnection();
     try {
-      driver = connection.driver = factory(
+      connection.driver = factory(
         options.url,
         {
           ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
@@ -128,8 +127,8 @@ export function connect(options: ConnectOptions): Observable<TransportEvent> {
     }
     return () => {
       if (ended) return;
-      if (open) driver!.close(1000, '');
-      else driver!.terminate();
+      if (open) connection.driver!.close(1000, '');
+      else connection.driver!.terminate();
     };
   });
 }
