@@ -1,23 +1,13 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import {
-  type AudioChunk,
-  type AudioFormat,
-  type AudioFrame,
-  describeFormat,
-  sameFormat,
-} from '../audio/audio-format.js';
-import { SampleRing } from '../audio/sample-ring.js';
-import { badAudio } from '../errors/transcription-error.js';
+import type { AudioChunk, AudioFrame } from '../audio/audio-format.js';
+import { Framer, samplesPerFrame } from '../audio/framer.js';
+
+export { samplesPerFrame };
 
 /** Options of {@link frames}. */
 export interface FramesOptions {
   /** Duration of each frame in milliseconds (the last may be shorter). Default 100. */
   readonly durationMs?: number;
-}
-
-/** Sample frames in one frame of `durationMs` at `format`'s rate (at least one). */
-export function samplesPerFrame(format: AudioFormat, durationMs: number): number {
-  return Math.max(1, Math.round((durationMs * format.sampleRate) / 1000));
 }
 
 /**
@@ -36,58 +26,34 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
   }
   return (source) =>
     new Observable<AudioFrame>((subscriber) => {
-      let format: AudioFormat | undefined;
-      let ring: SampleRing<Int16Array | Float32Array> | undefined;
-      let frameLength = 0; // samples (all channels) per frame
+      const framer = new Framer(durationMs);
       let offset = 0;
-
-      const emit = (count: number): void => {
-        const samples = ring!.read(count);
-        const frame: AudioFrame = { format: format!, samples, offset };
-        offset += samples.length / format!.channels;
-        subscriber.next(frame);
+      // Each frame with its offset on the stream's timeline.
+      const sink = {
+        next(chunk: AudioChunk): void {
+          const frame: AudioFrame = { format: chunk.format, samples: chunk.samples, offset };
+          offset += chunk.samples.length / chunk.format.channels;
+          subscriber.next(frame);
+        },
+        get closed(): boolean {
+          return subscriber.closed;
+        },
       };
-
-      const subscription = source.subscribe({
+      return source.subscribe({
         next(chunk) {
-          if (format === undefined) {
-            format = chunk.format;
-            frameLength = samplesPerFrame(format, durationMs) * format.channels;
-          } else if (!sameFormat(format, chunk.format)) {
-            subscriber.error(
-              badAudio(
-                `frames: the audio changed format mid-stream, from ${describeFormat(format)} to ${describeFormat(chunk.format)}`,
-              ),
-            );
-            return;
+          try {
+            framer.push(chunk, sink);
+          } catch (error) {
+            subscriber.error(error);
           }
-          if ((ring === undefined || ring.length === 0) && chunk.samples.length === frameLength) {
-            // A chunk that is already one frame passes as it is: no copy and no allocation,
-            // which at thousands of live streams was most of the garbage.
-            const frame: AudioFrame = { format, samples: chunk.samples, offset };
-            offset += frameLength / format.channels;
-            subscriber.next(frame);
-            return;
-          }
-          // Made at the first chunk that is not one frame: a source that frames already needs none.
-          ring ??= new SampleRing<Int16Array | Float32Array>(
-            format.encoding === 'pcm_s16le' ? (n) => new Int16Array(n) : (n) => new Float32Array(n),
-            frameLength * 2,
-          );
-          ring.write(chunk.samples);
-          while (ring.length >= frameLength && !subscriber.closed) emit(frameLength);
         },
         error(error) {
           subscriber.error(error);
         },
         complete() {
-          if (ring !== undefined && ring.length > 0) emit(ring.length);
+          framer.flush(sink);
           subscriber.complete();
         },
       });
-      return () => {
-        subscription.unsubscribe();
-        ring = undefined;
-      };
     });
 }

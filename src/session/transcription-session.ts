@@ -1,5 +1,6 @@
 import {
   asapScheduler,
+  asyncScheduler,
   type Observable,
   type SchedulerAction,
   type SchedulerLike,
@@ -7,15 +8,16 @@ import {
   type Subscription,
 } from 'rxjs';
 import { type AudioChunk, framesToMs } from '../audio/audio-format.js';
+import { Framer } from '../audio/framer.js';
+import { Pcm16Normaliser } from '../audio/pcm16-normaliser.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
 import { scrubError, secretsOf } from '../errors/redact.js';
 import { isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
-import { Demand } from '../flow/demand.js';
+import { Demand, withUpstreamDemand } from '../flow/demand.js';
+import type { OverflowPolicy } from '../flow/flow-controller.js';
+import { FlowController } from '../flow/flow-controller.js';
 import { FlowStats } from '../flow/flow-stats.js';
-import { controlled, type OverflowPolicy } from '../operators/controlled.js';
-import { frames } from '../operators/frames.js';
 import { type BackoffSchedule, backoffDelay } from '../operators/retry-backoff.js';
-import { toPcm16 } from '../operators/to-pcm16.js';
 import type { ProtocolResult, TranscriptionProtocol } from '../protocols/protocol.js';
 import type { BreakerTicket, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { TranscriptEvent, TranscriptWord } from '../transcript-event.js';
@@ -88,6 +90,7 @@ export class TranscriptionSession {
   private connection: Connection | undefined;
   private transport: Subscription | undefined;
   private audio: Subscription | undefined;
+  private intake: FlowController | undefined;
   private ticket: BreakerTicket | undefined;
   /**
    * Every frame from flow control, by sequence number, until it is neither
@@ -201,7 +204,9 @@ export class TranscriptionSession {
     if (!this.finished) this.report({ state: 'closed' });
     this.finished = true;
     this.clearTimers();
+    this.pumpAction?.unsubscribe();
     this.audio?.unsubscribe();
+    this.intake?.stop();
     this.detach();
     this.store.clear();
     this.unfinalisedFrom = this.sendNext = this.answeredNext = this.store.end;
@@ -366,38 +371,79 @@ export class TranscriptionSession {
     this.connect('rotation');
   }
 
+  /**
+   * Subscribes the source through the three steps every frame takes: to 16-bit
+   * mono at the server's rate, into frames, through flow control. The steps run
+   * inline as plain objects (the state behind `toPcm16`, `frames` and
+   * `controlled`): as operators they were three subscribers, observers and
+   * closures per session and three hops per frame, a third of a session's heap.
+   */
   private startAudio(): void {
     const { protocol, frameMs, maxBufferMs, overflow } = this.config;
-    this.audio = this.source
-      .pipe(
-        toPcm16({ sampleRate: protocol.sampleRate }),
-        frames({ durationMs: frameMs }),
-        controlled({
-          demand: this.demand,
-          maxBufferMs,
-          overflow,
-          stats: this.flow,
-          prefetchMs: this.config.readAheadMs,
-        }),
-      )
-      .subscribe({
-        next: (frame) => {
-          // Positions count what is sent: audio dropped by the overflow policy leaves no gap.
-          const durationMs = framesToMs(frame.samples.length, protocol.sampleRate);
-          const startMs = this.audioMs;
-          this.audioMs += durationMs;
-          this.format ??= frame.format;
-          // toPcm16 makes every frame 16-bit; the store copies it, so the chunk can die young.
-          this.store.append(frame.samples as Int16Array, startMs, this.audioMs);
-          this.pump();
+    const normaliser = new Pcm16Normaliser(protocol.sampleRate);
+    const framer = new Framer(frameMs);
+    const flow = new FlowController(
+      {
+        demand: this.demand,
+        maxBufferMs,
+        overflow,
+        prefetchMs: this.config.readAheadMs,
+        stallMs: 250,
+        stats: this.flow,
+        scheduler: asyncScheduler,
+      },
+      this,
+    );
+    this.intake = flow;
+    this.audio = withUpstreamDemand(flow.upstream, () =>
+      this.source.subscribe({
+        next: (chunk) => {
+          try {
+            const normalised = normaliser.push(chunk);
+            if (normalised !== undefined) framer.push(normalised, flow);
+          } catch (error) {
+            flow.error(error);
+          }
         },
-        error: (error: unknown) => this.fail(error),
+        error: (error: unknown) => flow.error(error),
         complete: () => {
-          this.audioDone = true;
-          this.report({ state: 'closing' });
-          this.pump();
+          const tail = normaliser.flush();
+          if (tail !== undefined) framer.push(tail, flow);
+          framer.flush(flow);
+          flow.complete();
         },
-      });
+      }),
+    );
+    flow.begin();
+  }
+
+  /** True once the session takes no more audio: its sink side, for flow control. */
+  get closed(): boolean {
+    return this.finished || this.audioDone;
+  }
+
+  /** A frame from flow control (16-bit mono at the server's rate). */
+  next(frame: AudioChunk): void {
+    // Positions count what is sent: audio dropped by the overflow policy leaves no gap.
+    const durationMs = framesToMs(frame.samples.length, this.config.protocol.sampleRate);
+    const startMs = this.audioMs;
+    this.audioMs += durationMs;
+    this.format ??= frame.format;
+    // The normaliser makes every frame 16-bit; the store copies it, so the chunk can die young.
+    this.store.append(frame.samples as Int16Array, startMs, this.audioMs);
+    this.pump();
+  }
+
+  /** The audio failed (the source, a bad format, an overflow with policy 'error'). */
+  error(error: unknown): void {
+    this.fail(error);
+  }
+
+  /** The audio ended, and flow control has passed all of it on. */
+  complete(): void {
+    this.audioDone = true;
+    this.report({ state: 'closing' });
+    this.pump();
   }
 
   // --- sending -------------------------------------------------------------
@@ -411,9 +457,18 @@ export class TranscriptionSession {
   private pump(): void {
     if (this.pumping || this.pumpScheduled) return;
     this.pumpScheduled = true;
-    asapScheduler.schedule(this.pumpTask);
+    // One action per session, re-armed for each pass: a new action per frame was
+    // about a tenth of the garbage a frame made, and garbage sets V8's collections going.
+    if (this.pumpAction !== undefined) this.pumpAction.schedule();
+    else asapScheduler.schedule(this.pumpWork);
   }
-  private readonly pumpTask = (): void => {
+  private pumpAction: SchedulerAction<unknown> | undefined;
+  private readonly pumpWork = ((session: TranscriptionSession) =>
+    function pumpWork(this: SchedulerAction<unknown>): void {
+      session.pumpAction = this;
+      session.pumpTask();
+    })(this);
+  private pumpTask(): void {
     this.pumpScheduled = false;
     try {
       this.connection?.batch(this.pumpNowBound);
@@ -421,7 +476,7 @@ export class TranscriptionSession {
       // A protocol's encoder or a socket that throws fails this session, not the process.
       this.fail(error);
     }
-  };
+  }
   private readonly pumpNowBound = (): void => this.pumpNow();
   private pumpScheduled = false;
   private readonly onSent = (): void => this.pump();

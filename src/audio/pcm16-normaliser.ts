@@ -1,0 +1,59 @@
+import { badAudio } from '../errors/transcription-error.js';
+import { type AudioChunk, type AudioFormat, describeFormat, sameFormat } from './audio-format.js';
+import { downmixInt16, downmixToFloat, floatToInt16 } from './pcm-convert.js';
+import { Resampler } from './resampler.js';
+
+/**
+ * Turns chunks of any format into 16-bit mono PCM at one rate, one chunk at
+ * a time: the state behind `toPcm16`, kept as a plain object so that a
+ * session can run it inline, with no operator (and no subscriber) per step.
+ */
+export class Pcm16Normaliser {
+  private input: AudioFormat | undefined;
+  private output: AudioFormat | undefined;
+  private resampler: Resampler | undefined;
+
+  /** `sampleRate`: the rate to resample to; by default the input's rate is kept. */
+  constructor(private readonly sampleRate?: number) {}
+
+  /**
+   * The chunk in the output format: the same chunk if it is in it already,
+   * undefined if a resampler has nothing to give yet. Throws a bad-audio
+   * TranscriptionError if the format changes mid-stream.
+   */
+  push(chunk: AudioChunk): AudioChunk | undefined {
+    const input = this.input;
+    if (input === undefined) {
+      this.input = chunk.format;
+      const sampleRate = this.sampleRate ?? chunk.format.sampleRate;
+      this.output = { sampleRate, channels: 1, encoding: 'pcm_s16le' };
+      if (sampleRate !== chunk.format.sampleRate) {
+        this.resampler = new Resampler(chunk.format.sampleRate, sampleRate);
+      }
+    } else if (input !== chunk.format && !sameFormat(input, chunk.format)) {
+      throw badAudio(
+        `toPcm16: the audio changed format mid-stream, from ${describeFormat(input)} to ${describeFormat(chunk.format)}`,
+      );
+    }
+    const from = this.input!;
+    const output = this.output!;
+    if (sameFormat(from, output)) return chunk;
+    let samples: Int16Array;
+    if (this.resampler !== undefined) {
+      samples = floatToInt16(this.resampler.process(downmixToFloat(chunk.samples, from.channels)));
+    } else if (chunk.samples instanceof Int16Array) {
+      samples = downmixInt16(chunk.samples, from.channels);
+    } else {
+      samples = floatToInt16(downmixToFloat(chunk.samples, from.channels));
+    }
+    return samples.length > 0 ? { format: output, samples } : undefined;
+  }
+
+  /** The resampler's tail at the end of the stream, if there is one. */
+  flush(): AudioChunk | undefined {
+    if (this.resampler === undefined) return undefined;
+    const tail = floatToInt16(this.resampler.flush());
+    this.resampler = undefined;
+    return tail.length > 0 ? { format: this.output!, samples: tail } : undefined;
+  }
+}
