@@ -22,7 +22,7 @@ import type { ProtocolResult, TranscriptionProtocol } from '../protocols/protoco
 import type { BreakerTicket, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { TranscriptEvent, TranscriptWord } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
-import { type Connection, connect, type TransportEvent } from '../transport/websocket-connection.js';
+import { type Connection, openConnection } from '../transport/websocket-connection.js';
 import { FrameStore } from './frame-store.js';
 import { LatencyRecorder, type SessionMetrics } from './session-metrics.js';
 import type { SessionStatus } from './session-status.js';
@@ -88,7 +88,8 @@ export interface SessionCounters {
  */
 export class TranscriptionSession {
   private connection: Connection | undefined;
-  private transport: Subscription | undefined;
+  /** Drops the current connection (see openConnection). */
+  private dropTransport: (() => void) | undefined;
   private audio: Subscription | undefined;
   private intake: FlowController | undefined;
   private ticket: BreakerTicket | undefined;
@@ -233,40 +234,44 @@ export class TranscriptionSession {
     const protocols = this.config.protocols ?? extra.protocols;
     const headers = { ...extra.headers, ...this.config.headers };
     let open = false;
-    this.transport = connect({
-      url: this.config.url,
-      connectTimeoutMs: this.config.connectTimeoutMs,
-      heartbeat: { intervalMs: this.config.deadAfterMs / 2, timeoutMs: this.config.deadAfterMs },
-      ...(protocols !== undefined ? { protocols } : {}),
-      ...(Object.keys(headers).length > 0 ? { headers } : {}),
-      ...(this.config.socketFactory !== undefined ? { socketFactory: this.config.socketFactory } : {}),
-      ...(this.config.classifyClose !== undefined ? { classifyClose: this.config.classifyClose } : {}),
-    }).subscribe({
-      next: (event) => {
-        if (event.type === 'open') open = true;
-        this.onTransport(event);
+    // A connection that fails at once has reported it before this returns: the
+    // function kept then is a no-op, replaced at the next attempt.
+    this.dropTransport = openConnection(
+      {
+        url: this.config.url,
+        connectTimeoutMs: this.config.connectTimeoutMs,
+        heartbeat: { intervalMs: this.config.deadAfterMs / 2, timeoutMs: this.config.deadAfterMs },
+        ...(protocols !== undefined ? { protocols } : {}),
+        ...(Object.keys(headers).length > 0 ? { headers } : {}),
+        ...(this.config.socketFactory !== undefined ? { socketFactory: this.config.socketFactory } : {}),
+        ...(this.config.classifyClose !== undefined ? { classifyClose: this.config.classifyClose } : {}),
       },
-      error: (error: unknown) => this.onLost(error, open),
-      complete: () => {
-        if (!this.finished) {
+      {
+        open: (connection) => {
+          open = true;
+          this.onOpen(connection);
+        },
+        message: (data) => {
+          this.lastHeard = this.config.scheduler.now();
+          this.onMessage(data);
+        },
+        end: () => {
+          if (this.finished) return;
           const error = new TranscriptionError(
             'the server closed the connection (1000) before the final result',
-            {
-              kind: 'server',
-              retryable: true,
-              closeCode: 1000,
-            },
+            { kind: 'server', retryable: true, closeCode: 1000 },
           );
           this.onLost(error, open);
-        }
+        },
+        error: (error) => this.onLost(error, open),
       },
-    });
+    );
   }
 
   /** Drops the current connection (closing it with 1000 if it is open). */
   private detach(): void {
-    const transport = this.transport;
-    this.transport = undefined;
+    const drop = this.dropTransport;
+    this.dropTransport = undefined;
     this.connection = undefined;
     this.answeredNext = this.sendNext;
     this.endsAwaited = 0;
@@ -276,7 +281,7 @@ export class TranscriptionSession {
     this.deadTimer = undefined;
     this.ticket?.release();
     this.ticket = undefined;
-    transport?.unsubscribe();
+    drop?.();
   }
 
   private onLost(error: unknown, wasOpen: boolean): void {
@@ -305,13 +310,8 @@ export class TranscriptionSession {
   }
   private lastDelay = 0;
 
-  private onTransport(event: TransportEvent): void {
-    if (event.type === 'message') {
-      this.lastHeard = this.config.scheduler.now();
-      this.onMessage(event.data);
-      return;
-    }
-    this.connection = event.connection;
+  private onOpen(connection: Connection): void {
+    this.connection = connection;
     this.opened += 1;
     if (this.opened > 1) this.tallies.reconnects += 1;
     this.openedAt = this.lastHeard = this.config.scheduler.now();

@@ -3,6 +3,7 @@ import { handshakeError } from '../errors/close-codes.js';
 import { redactUrl } from '../errors/redact.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
 import { maskGenerator } from './frame-mask.js';
+import { type ByteSocket, MaskedFrameWriter } from './masked-frame-writer.js';
 import type {
   SocketDriver,
   SocketFactory,
@@ -42,34 +43,61 @@ const generateMask = maskGenerator();
  * a shape of its own, and the per-frame `bufferedAmount` read went megamorphic).
  */
 class NodeSocketDriver implements SocketDriver {
+  /** Binary frames are masked and written here, from a buffer reused across frames (decision 0012). */
+  private readonly writer = new MaskedFrameWriter(generateMask);
+  private batching = false;
+
   constructor(
     private readonly socket: WebSocket,
     private readonly closeTimeoutMs: number,
     private readonly stopReporting: () => void,
   ) {}
 
+  /** The open TCP (or TLS) socket under `ws`, if the connection is open. */
+  private openSocket(): ByteSocket | undefined {
+    if (this.socket.readyState !== WebSocket.OPEN) return undefined;
+    return (this.socket as unknown as { _socket?: ByteSocket })._socket;
+  }
+
   send(data: WireMessage, onSent?: () => void): void {
+    const raw = this.openSocket();
+    if (typeof data !== 'string' && raw !== undefined) {
+      this.writer.append(data, onSent);
+      if (!this.batching) this.writer.flush(raw);
+      return;
+    }
+    // Text, and anything sent when not open (ws reports that), goes through ws: after the
+    // frames appended before it, so that the order on the wire is the order of the calls.
+    if (raw !== undefined) this.writer.flush(raw);
     this.socket.send(data, onSent ? () => onSent() : undefined);
   }
 
   batch(sends: () => void): void {
-    // ws has no public cork; the net.Socket under it does (ws corks around each frame
-    // itself, and corks nest). Without it, each frame is a system call of its own.
-    const raw = (this.socket as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
-    raw?.cork?.();
+    // The frames of a pass leave in one write (one system call), from the writer's buffer.
+    if (this.batching) {
+      sends();
+      return;
+    }
+    this.batching = true;
     try {
       sends();
     } finally {
-      raw?.uncork?.();
+      this.batching = false;
+      const raw = this.openSocket();
+      if (raw !== undefined) this.writer.flush(raw);
+      else this.writer.clear();
     }
   }
 
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount;
+    // What the socket holds, and the frames of the pass not yet written.
+    return this.socket.bufferedAmount + this.writer.pending;
   }
 
   close(code: number, reason?: string): void {
     const socket = this.socket;
+    const raw = this.openSocket();
+    if (raw !== undefined) this.writer.flush(raw);
     if (socket.readyState === WebSocket.CONNECTING) {
       socket.terminate();
       return;
@@ -83,6 +111,7 @@ class NodeSocketDriver implements SocketDriver {
   }
 
   terminate(): void {
+    this.writer.clear();
     this.stopReporting();
     this.socket.terminate();
   }

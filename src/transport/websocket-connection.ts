@@ -68,6 +68,83 @@ class DriverConnection implements Connection {
   }
 }
 
+/** What {@link openConnection} reports, each at most once but `message`. */
+export interface ConnectionEvents {
+  open(connection: Connection): void;
+  message(data: WireMessage): void;
+  /** The server closed with 1000. */
+  end(): void;
+  /** Anything else: a refused or timed-out handshake, another close code, a dead socket. */
+  error(error: TranscriptionError): void;
+}
+
+/**
+ * Opens a WebSocket and reports to `events` directly, with no Observable in
+ * between: a session's replies arrive here by the thousand per second, and the
+ * event object and subscriber chain of each were garbage. Returns the function
+ * that drops the connection (closing it with 1000 if it is open); after it, or
+ * after `end` or `error`, nothing more is reported.
+ */
+export function openConnection(options: ConnectOptions, events: ConnectionEvents): () => void {
+  const factory = options.socketFactory ?? defaultSocketFactory;
+  let open = false;
+  let done = false;
+  const connection = new DriverConnection();
+  try {
+    connection.driver = factory(
+      options.url,
+      {
+        ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
+        ...(options.headers !== undefined ? { headers: options.headers } : {}),
+        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+        closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
+        ...(options.heartbeat !== undefined ? { heartbeat: options.heartbeat } : {}),
+      },
+      {
+        open() {
+          if (done) return;
+          open = true;
+          events.open(connection);
+        },
+        message(data) {
+          if (!done) events.message(data);
+        },
+        close(code, reason) {
+          if (done) return;
+          done = true;
+          if (code === 1000) events.end();
+          else events.error(closeError(code, reason, options.classifyClose?.(code, reason)));
+        },
+        error(error) {
+          if (done) return;
+          done = true;
+          events.error(error);
+        },
+      },
+    );
+  } catch (error) {
+    // A bad URL, say: the message may quote it, so it is scrubbed of credentials.
+    const message = scrub(
+      (error as Error)?.message ?? String(error),
+      secretsOf(options.url, options.headers),
+    );
+    done = true;
+    events.error(
+      new TranscriptionError(`could not open a WebSocket to ${redactUrl(options.url)}: ${message}`, {
+        kind: 'network',
+        retryable: false,
+      }),
+    );
+    return () => {};
+  }
+  return () => {
+    if (done) return;
+    done = true;
+    if (open) connection.driver!.close(1000, '');
+    else connection.driver!.terminate();
+  };
+}
+
 /**
  * A WebSocket connection as an Observable: `open` once, then each message.
  * It completes when the server closes with 1000, and errors with a
@@ -77,58 +154,12 @@ class DriverConnection implements Connection {
  * unsubscribing closes with 1000.
  */
 export function connect(options: ConnectOptions): Observable<TransportEvent> {
-  const factory = options.socketFactory ?? defaultSocketFactory;
-  return new Observable<TransportEvent>((subscriber) => {
-    let open = false;
-    let ended = false;
-    const connection = new DriverConnection();
-    try {
-      connection.driver = factory(
-        options.url,
-        {
-          ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
-          ...(options.headers !== undefined ? { headers: options.headers } : {}),
-          connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-          closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
-          ...(options.heartbeat !== undefined ? { heartbeat: options.heartbeat } : {}),
-        },
-        {
-          open() {
-            open = true;
-            subscriber.next({ type: 'open', connection });
-          },
-          message(data) {
-            subscriber.next({ type: 'message', data });
-          },
-          close(code, reason) {
-            ended = true;
-            if (code === 1000) subscriber.complete();
-            else subscriber.error(closeError(code, reason, options.classifyClose?.(code, reason)));
-          },
-          error(error) {
-            ended = true;
-            subscriber.error(error);
-          },
-        },
-      );
-    } catch (error) {
-      // A bad URL, say: the message may quote it, so it is scrubbed of credentials.
-      const message = scrub(
-        (error as Error)?.message ?? String(error),
-        secretsOf(options.url, options.headers),
-      );
-      subscriber.error(
-        new TranscriptionError(`could not open a WebSocket to ${redactUrl(options.url)}: ${message}`, {
-          kind: 'network',
-          retryable: false,
-        }),
-      );
-      return;
-    }
-    return () => {
-      if (ended) return;
-      if (open) connection.driver!.close(1000, '');
-      else connection.driver!.terminate();
-    };
-  });
+  return new Observable<TransportEvent>((subscriber) =>
+    openConnection(options, {
+      open: (connection) => subscriber.next({ type: 'open', connection }),
+      message: (data) => subscriber.next({ type: 'message', data }),
+      end: () => subscriber.complete(),
+      error: (error) => subscriber.error(error),
+    }),
+  );
 }
