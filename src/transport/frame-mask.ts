@@ -1,9 +1,10 @@
 import { randomFillSync } from 'node:crypto';
 
 /**
- * Makes the masks of client frames: random, as RFC 6455 wants, from a pool
- * filled 8 KiB at a time (as `ws` does), but never all zero. Under a zero mask
- * `ws` sends the caller's own buffer instead of a masked copy, and the session
+ * Makes the masks of client frames, for the driver's frame writer and for
+ * what still goes through `ws`: random, as RFC 6455 wants, from a pool filled
+ * 8 KiB at a time (as `ws` does), but never all zero. Under a zero mask `ws`
+ * sends the caller's own buffer instead of a masked copy, and the session
  * reuses the memory of the frames it sends (SocketDriver.send).
  *
  * @param fill fills a buffer with random bytes (for tests).

@@ -6,7 +6,8 @@ export interface ByteSocket {
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const MIN_CAPACITY = 16 * 1024;
+/** The least a buffer is made with: one frame of 100 ms at 16 kHz and its header fit. */
+const MIN_CAPACITY = 4 * 1024;
 
 /**
  * Writes masked binary WebSocket frames (RFC 6455 5.2, client to server) to a
@@ -76,7 +77,11 @@ export class MaskedFrameWriter {
           },
     );
     // Still held by the socket (a full send buffer): it is the socket's until written.
-    if (socket.writableLength > 0) this.buffer = undefined;
+    // Or grown for a burst (a replay, a file read) well past what passes write now: a
+    // live stream goes back to a buffer of its size, not the burst's.
+    if (socket.writableLength > 0 || this.buffer!.length > 4 * Math.max(out.length, MIN_CAPACITY)) {
+      this.buffer = undefined;
+    }
   }
 
   /** Drops what was appended and not written. */
@@ -90,7 +95,13 @@ export class MaskedFrameWriter {
     const at = this.length;
     const buffer = this.buffer;
     if (buffer === undefined || buffer.length < at + size) {
-      const grown = new Uint8Array(Math.max(MIN_CAPACITY, (at + size) * 2));
+      // Twice the old size when growing within a pass; the size of the pass, to the KiB, at first.
+      const needed = at + size;
+      const grown = new Uint8Array(
+        buffer !== undefined && at > 0
+          ? Math.max(needed, buffer.length * 2)
+          : Math.max(MIN_CAPACITY, Math.ceil(needed / 1024) * 1024),
+      );
       if (buffer !== undefined && at > 0) grown.set(buffer.subarray(0, at));
       this.buffer = grown;
     }

@@ -35,8 +35,8 @@ export interface SocketDriver {
   /**
    * Sends a message; `onSent` is called once it has left this process (or the browser's buffer).
    * Binary `data` is only lent for the call: the session reuses its memory for later frames, so a
-   * driver that keeps the bytes past `send` (a queue of its own) must copy them. `ws` and the
-   * browser's WebSocket copy on send.
+   * driver that keeps the bytes past `send` (a queue of its own) must copy them. The Node
+   * driver masks them into a buffer of its own; the browser's WebSocket copies on send.
    */
   send(data: WireMessage, onSent?: () => void): void;
   /** Bytes queued and not yet sent. */
@@ -46,8 +46,9 @@ export interface SocketDriver {
   /** Drops the connection at once, with no handshake, and stops all reporting. */
   terminate(): void;
   /**
-   * Optional: runs `sends` with the socket corked, so that the messages it
-   * sends leave in one write where the platform allows it.
+   * Optional: runs `sends` so that the messages it sends leave in one write
+   * where the platform allows it (the Node driver gathers the binary frames
+   * and writes them together at the end).
    */
   batch?(sends: () => void): void;
 }
