@@ -47,6 +47,9 @@ describe('openTelemetrySink', () => {
     expect(point('rxjs_transcribe.audio.sent')?.value).toBeCloseTo(4, 6);
     expect(point('rxjs_transcribe.audio.sent.bytes')?.value).toBe(128_000);
     expect(point('rxjs_transcribe.server.lag')?.value).toBe(0);
+    // Sampled after the session closed: it holds no audio any more.
+    expect(point('rxjs_transcribe.audio.held')?.value).toBe(0);
+    expect(all.find((m) => m.descriptor.name === 'rxjs_transcribe.audio.held')?.descriptor.unit).toBe('By');
     const histogram = point('rxjs_transcribe.final.latency')?.value as { count: number } | undefined;
     expect(histogram?.count).toBe(events.filter((e) => e.type === 'final').length);
     expect(all.find((m) => m.descriptor.name === 'rxjs_transcribe.audio.sent')?.descriptor.unit).toBe('s');

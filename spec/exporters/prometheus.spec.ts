@@ -103,4 +103,31 @@ describe('prometheusSink', () => {
     expect(await local.metrics()).toMatch(/rxjs_transcribe_sessions_active 0/);
     tracking.unsubscribe();
   });
+
+  it('reports the memory a running session holds for audio, and none once it has closed', async () => {
+    const local = new Registry();
+    const sink = prometheusSink(local);
+    const t = transcribe({ url: stt.url, metricsIntervalMs: 20 });
+    const tracking = sink.track(t);
+    const { paced } = await import('../../src/operators/paced.js');
+    const held = async (): Promise<number> =>
+      Number(/rxjs_transcribe_audio_held_bytes (\d+)/.exec(await local.metrics())?.[1] ?? Number.NaN);
+    const run = lastValueFrom(fromFile(wav(1, 3)).pipe(paced({ factor: 2 }), t, toArray()));
+    let whileRunning = 0;
+    for (let i = 0; i < 150 && !(whileRunning > 0); i++) {
+      whileRunning = await held();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // At least a frame of 16 kHz audio (3,200 bytes), and not the whole file.
+    expect(whileRunning).toBeGreaterThanOrEqual(3200);
+    expect(whileRunning).toBeLessThan(96_000);
+    await run;
+    let after = whileRunning;
+    for (let i = 0; i < 100 && after !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = await held();
+    }
+    expect(after).toBe(0);
+    tracking.unsubscribe();
+  });
 });

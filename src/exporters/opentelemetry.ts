@@ -45,6 +45,13 @@ export function openTelemetrySink(meter: Meter, options: OpenTelemetrySinkOption
   meter
     .createObservableGauge(`${p}server.lag`, { unit: 's', description: 'Audio sent minus audio finalised.' })
     .addCallback((result) => result.observe(lagSeconds));
+  let heldBytes = 0;
+  meter
+    .createObservableGauge(`${p}audio.held`, {
+      unit: 'By',
+      description: 'Memory the latest session holds for audio it may still send or resend.',
+    })
+    .addCallback((result) => result.observe(heldBytes));
   const add = (counter: { add(v: number): void }, amount: number): void => {
     if (amount > 0) counter.add(amount);
   };
@@ -63,6 +70,9 @@ export function openTelemetrySink(meter: Meter, options: OpenTelemetrySinkOption
         },
         lag: (seconds) => {
           lagSeconds = seconds;
+        },
+        held: (bytes) => {
+          heldBytes = bytes;
         },
       }),
   };

@@ -49,6 +49,11 @@ export function prometheusSink(registry: Registry, options: PrometheusSinkOption
     help: 'Audio sent minus audio finalised, in the latest sample of the latest session.',
     registers,
   });
+  const held = new Gauge({
+    name: `${p}audio_held_bytes`,
+    help: 'Memory the latest session holds for audio it may still send or resend, in the latest sample.',
+    registers,
+  });
   const latency = new Histogram({
     name: `${p}final_latency_seconds`,
     help: 'From sending the end of an utterance to receiving its final.',
@@ -72,6 +77,7 @@ export function prometheusSink(registry: Registry, options: PrometheusSinkOption
           add(reconnects, g.reconnects);
         },
         lag: (seconds) => lag.set(seconds),
+        held: (bytes) => held.set(bytes),
       }),
   };
 }

@@ -20,6 +20,8 @@ export interface SessionFeed {
   }): void;
   /** Audio sent minus finalised in the latest sample, in seconds. */
   lag(seconds: number): void;
+  /** Memory the latest session holds for audio it may still send or resend, in bytes. */
+  held(bytes: number): void;
 }
 
 /** Feeds what the operator's sessions do to `feed`, until the subscription ends. */
@@ -49,6 +51,7 @@ export function feedSessions(operator: TranscribeOperator, feed: SessionFeed): S
           reconnects: growth(from?.reconnects ?? 0, after.reconnects),
         });
         feed.lag(after.serverLagMs / 1000);
+        feed.held(after.audioHeldBytes);
       }),
   );
   subscription.add(() => {
