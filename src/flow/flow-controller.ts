@@ -7,6 +7,9 @@ import type { FlowStats } from './flow-stats.js';
 /** What to do with audio that arrives when the buffer is full. */
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'error';
 
+/** How long audio handed out by a source may go missing before it is written off, by default (ms). */
+export const DEFAULT_STALL_MS = 250;
+
 /** Where a {@link FlowController} passes audio on (an RxJS Subscriber is one). */
 export interface AudioSink {
   next(chunk: AudioChunk): void;

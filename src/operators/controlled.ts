@@ -1,7 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import type { AudioChunk } from '../audio/audio-format.js';
 import { type Demand, withUpstreamDemand } from '../flow/demand.js';
-import { FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
+import { DEFAULT_STALL_MS, FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
 import { FlowStats } from '../flow/flow-stats.js';
 
 export type { OverflowPolicy };
@@ -45,7 +45,7 @@ export function controlled(
 ): (source: Observable<AudioChunk>) => Observable<AudioChunk> {
   const maxBufferMs = options.maxBufferMs ?? 5000;
   const prefetchMs = options.prefetchMs ?? 0;
-  const stallMs = options.stallMs ?? 250;
+  const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
   const overflow = options.overflow ?? 'drop-oldest';
   const scheduler = options.scheduler ?? asyncScheduler;
   if (!(maxBufferMs > 0) || !Number.isFinite(maxBufferMs)) {

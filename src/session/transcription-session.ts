@@ -14,7 +14,7 @@ import type { CloseCodeClass } from '../errors/close-codes.js';
 import { scrubError, secretsOf } from '../errors/redact.js';
 import { isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
 import { Demand, withUpstreamDemand } from '../flow/demand.js';
-import { FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
+import { DEFAULT_STALL_MS, FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
 import { FlowStats } from '../flow/flow-stats.js';
 import { type BackoffSchedule, backoffDelay } from '../operators/retry-backoff.js';
 import type { ProtocolResult, TranscriptionProtocol } from '../protocols/protocol.js';
@@ -387,7 +387,7 @@ export class TranscriptionSession {
         maxBufferMs,
         overflow,
         prefetchMs: this.config.readAheadMs,
-        stallMs: 250,
+        stallMs: DEFAULT_STALL_MS,
         stats: this.flow,
         scheduler: asyncScheduler,
       },
