@@ -41,15 +41,23 @@ export {
   classifyCloseCode,
   closeError,
 } from './errors/close-codes.js';
-export { redactUrl } from './errors/redact.js';
+export { type RedactionOptions, redactUrl } from './errors/redact.js';
 export {
   isTranscriptionError,
   TranscriptionError,
   type TranscriptionErrorKind,
   type TranscriptionErrorOptions,
 } from './errors/transcription-error.js';
-export { claimUpstreamDemand, Demand, withUpstreamDemand } from './flow/demand.js';
+export { Demand } from './flow/demand.js';
 export { type FlowSnapshot, FlowStats } from './flow/flow-stats.js';
+export {
+  claimUpstreamDemand,
+  type DemandClaim,
+  findUpstreamLink,
+  type SourceNotice,
+  type UpstreamLink,
+  withUpstreamLink,
+} from './flow/upstream-link.js';
 export { circuitBreaker } from './operators/circuit-breaker.js';
 export { type ControlledOptions, controlled, type OverflowPolicy } from './operators/controlled.js';
 export { decodePcm } from './operators/decode-pcm.js';
@@ -70,6 +78,7 @@ export {
   type TranscribeOperator,
   type TranscribeOptions,
   type TranscribeStats,
+  type TranscriptionSessionHandle,
   transcribe,
 } from './operators/transcribe.js';
 export type {
@@ -78,6 +87,7 @@ export type {
   ProtocolResult,
   TranscriptionProtocol,
 } from './protocols/protocol.js';
+export { RESULT_TIME_SLACK_MS } from './protocols/protocol.js';
 export { VOSK_EOF, type VoskOptions, vosk } from './protocols/vosk.js';
 export {
   type BreakerState,
@@ -91,7 +101,7 @@ export {
   type LatencyHistogram,
   type SessionMetrics,
 } from './session/session-metrics.js';
-export type { SessionStatus } from './session/session-status.js';
+export type { SessionStatus, SessionStatusUpdate } from './session/session-status.js';
 export {
   type AlertEvent,
   type AlertRule,

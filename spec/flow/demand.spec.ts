@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimUpstreamDemand, Demand, withUpstreamDemand } from '../../src/flow/demand.js';
+import { Demand } from '../../src/flow/demand.js';
 
 describe('Demand', () => {
   it('adds requests up and counts what is consumed, into debt if need be', () => {
@@ -35,26 +35,25 @@ describe('Demand', () => {
     expect(woke).toBe(true);
   });
 
-  it('is claimed by the first source subscribed under it, and only inside', () => {
+  it('counts its claims, each released once', () => {
     const demand = new Demand();
-    expect(claimUpstreamDemand('outside')).toBeUndefined();
-    const [first, second] = withUpstreamDemand(demand, () => [
-      claimUpstreamDemand('a'),
-      claimUpstreamDemand('b'),
-    ]);
-    expect(first).toBe(demand);
-    expect(second).toBeUndefined();
-    expect(demand.claimant).toBe('a');
-    expect(claimUpstreamDemand('after')).toBeUndefined();
+    const first = demand.claim();
+    const second = demand.claim();
+    expect(demand.claims).toBe(2);
+    first();
+    first();
+    expect(demand.claims).toBe(1);
+    second();
+    expect(demand.claims).toBe(0);
   });
 
-  it('nests: an inner pipeline gets its own demand, the outer one is back after it', () => {
-    const outer = new Demand();
-    const inner = new Demand();
-    const claims = withUpstreamDemand(outer, () => {
-      const fromInner = withUpstreamDemand(inner, () => claimUpstreamDemand('inner'));
-      return [fromInner, claimUpstreamDemand('outer')];
-    });
-    expect(claims).toEqual([inner, outer]);
+  it('hands out: consumed before delivery, delivering only during it', () => {
+    const demand = new Demand();
+    demand.request(100);
+    const seen: Array<[number, boolean]> = [];
+    demand.handOut(40, (value: number) => seen.push([demand.outstanding, demand.delivering]), 1);
+    expect(seen).toEqual([[60, true]]);
+    expect(demand.delivering).toBe(false);
+    expect(demand.consumed).toBe(40);
   });
 });

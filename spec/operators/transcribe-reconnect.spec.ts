@@ -59,7 +59,7 @@ describe('transcribe reconnects (marbles)', () => {
         delayMs: 10,
         error: { closeCode: 1006, kind: 'network' },
       });
-      expect(statuses.at(-1)![1]).toEqual({ state: 'closed', code: 1000 });
+      expect(statuses.at(-1)![1]).toEqual({ state: 'closed', code: 1000, session: 1 });
       // Second connection: config, then the three frames again from the start (none was finalised), then EOF.
       const second = peer.log.sent.slice(peer.log.sent.lastIndexOf(peer.log.sent[0]!));
       expect(

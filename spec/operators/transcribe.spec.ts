@@ -9,8 +9,8 @@ const MONO_16K: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s
 const ms100: AudioChunk = { format: MONO_16K, samples: new Int16Array(1600) };
 const FINAL = JSON.stringify({
   result: [
-    { word: 'hello', start: 0.1, end: 0.4, conf: 0.9 },
-    { word: 'world', start: 0.45, end: 0.8, conf: 0.8 },
+    { word: 'hello', start: 0.1, end: 0.15, conf: 0.9 },
+    { word: 'world', start: 0.15, end: 0.3, conf: 0.8 },
   ],
   text: 'hello world',
 });
@@ -35,10 +35,10 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
           type: 'final',
           text: 'hello world',
           startMs: 100,
-          endMs: 800,
+          endMs: 300,
           words: [
-            { text: 'hello', startMs: 100, endMs: 400, confidence: 0.9 },
-            { text: 'world', startMs: 450, endMs: 800, confidence: 0.8 },
+            { text: 'hello', startMs: 100, endMs: 150, confidence: 0.9 },
+            { text: 'world', startMs: 150, endMs: 300, confidence: 0.8 },
           ],
         },
       });
@@ -163,7 +163,7 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
         expect.objectContaining({
           name: 'TranscriptionError',
           retryable: false,
-          message: 'transcription failed: no encoder for this frame',
+          message: 'the vosk adapter or the socket failed to send: no encoder for this frame',
         }),
       );
       flush();

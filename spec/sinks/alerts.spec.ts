@@ -15,6 +15,7 @@ const base: SessionMetrics = {
   droppedMs: 0,
   replayedMs: 0,
   reconnects: 0,
+  trailingBytes: 0,
   breakerState: undefined,
   timeToFirstPartialMs: undefined,
   finalLatency: { count: 0, sumMs: 0, buckets: [], p50Ms: undefined, p99Ms: undefined, maxMs: undefined },

@@ -86,3 +86,49 @@ export function assertFormat(format: AudioFormat, where = 'audio format'): void 
     throw badAudio(`${where}: encoding must be 'pcm_s16le' or 'pcm_f32le', got ${String(format.encoding)}`);
   }
 }
+
+/** A value as an error message names it: what it is, not all of it. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)})`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `the ${typeof value} ${String(value)}`;
+  }
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
+  if (value instanceof ArrayBuffer) return `an ArrayBuffer of ${value.byteLength} bytes`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const keys = Object.keys(value).slice(0, 5);
+  return keys.length === 0 ? 'an empty object' : `an object with ${keys.join(', ')}`;
+}
+
+/**
+ * Throws a bad-audio error unless `value` is an AudioChunk whose samples fit
+ * its format (the typed array of its encoding, whole sample frames).
+ */
+export function assertAudioChunk(value: unknown, where: string): asserts value is AudioChunk {
+  const chunk = value as Partial<AudioChunk> | null | undefined;
+  if (typeof chunk !== 'object' || chunk === null || typeof chunk.format !== 'object' || chunk.format === null) {
+    const hint =
+      ArrayBuffer.isView(value) || value instanceof ArrayBuffer
+        ? ' (bytes: decode them with decodePcm(format), or use a source such as fromReadable)'
+        : '';
+    throw badAudio(`${where}: expected an AudioChunk ({ format, samples }), got ${describeValue(value)}${hint}`);
+  }
+  const { format, samples } = chunk;
+  const isInt16 = samples instanceof Int16Array;
+  if (!isInt16 && !(samples instanceof Float32Array)) {
+    throw badAudio(`${where}: an AudioChunk's samples must be an Int16Array or a Float32Array, got ${describeValue(samples)}`);
+  }
+  if (isInt16 !== (format.encoding === 'pcm_s16le')) {
+    throw badAudio(
+      `${where}: an AudioChunk of ${String(format.encoding)} holds ${isInt16 ? 'an Int16Array' : 'a Float32Array'}; pcm_s16le takes Int16Array and pcm_f32le Float32Array`,
+    );
+  }
+  if (!Number.isInteger(format.channels) || format.channels < 1 || samples.length % format.channels !== 0) {
+    throw badAudio(
+      `${where}: an AudioChunk of ${samples.length} samples is not whole sample frames of ${String(format.channels)} channels`,
+    );
+  }
+}

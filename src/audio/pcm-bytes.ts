@@ -55,7 +55,8 @@ export function encodePcmBytes(samples: Samples): Uint8Array {
  * the bytes of a frame split across two chunks are joined, not dropped.
  */
 export class PcmByteDecoder {
-  private readonly frameBytes: number;
+  /** Bytes of one sample frame (every channel's sample). */
+  readonly frameBytes: number;
   private carry: Uint8Array = EMPTY;
   private readonly immutableInput: boolean;
 

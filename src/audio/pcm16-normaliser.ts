@@ -1,5 +1,12 @@
 import { badAudio } from '../errors/transcription-error.js';
-import { type AudioChunk, type AudioFormat, describeFormat, sameFormat } from './audio-format.js';
+import {
+  type AudioChunk,
+  type AudioFormat,
+  assertAudioChunk,
+  assertFormat,
+  describeFormat,
+  sameFormat,
+} from './audio-format.js';
 import { downmixInt16, downmixToFloat, floatToInt16 } from './pcm-convert.js';
 import { Resampler } from './resampler.js';
 
@@ -13,17 +20,26 @@ export class Pcm16Normaliser {
   private output: AudioFormat | undefined;
   private resampler: Resampler | undefined;
 
-  /** `sampleRate`: the rate to resample to; by default the input's rate is kept. */
-  constructor(private readonly sampleRate?: number) {}
+  /**
+   * `sampleRate`: the rate to resample to; by default the input's rate is kept.
+   * `where` names the caller in error messages.
+   */
+  constructor(
+    private readonly sampleRate?: number,
+    private readonly where = 'toPcm16',
+  ) {}
 
   /**
    * The chunk in the output format: the same chunk if it is in it already,
    * undefined if a resampler has nothing to give yet. Throws a bad-audio
-   * TranscriptionError if the format changes mid-stream.
+   * TranscriptionError for anything that is not an AudioChunk of a supported
+   * format (see `assertFormat`), or if the format changes mid-stream.
    */
   push(chunk: AudioChunk): AudioChunk | undefined {
+    assertAudioChunk(chunk, this.where);
     const input = this.input;
     if (input === undefined) {
+      assertFormat(chunk.format, `${this.where}: the audio`);
       this.input = chunk.format;
       const sampleRate = this.sampleRate ?? chunk.format.sampleRate;
       this.output = { sampleRate, channels: 1, encoding: 'pcm_s16le' };
@@ -32,7 +48,7 @@ export class Pcm16Normaliser {
       }
     } else if (input !== chunk.format && !sameFormat(input, chunk.format)) {
       throw badAudio(
-        `toPcm16: the audio changed format mid-stream, from ${describeFormat(input)} to ${describeFormat(chunk.format)}`,
+        `${this.where}: the audio changed format mid-stream, from ${describeFormat(input)} to ${describeFormat(chunk.format)}`,
       );
     }
     const from = this.input!;

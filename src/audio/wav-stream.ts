@@ -1,5 +1,11 @@
 import { badAudio } from '../errors/transcription-error.js';
-import { type AudioChunk, type AudioFormat, bytesForMs, HEADER_READ_BYTES } from './audio-format.js';
+import {
+  type AudioChunk,
+  type AudioFormat,
+  assertFormat,
+  bytesForMs,
+  HEADER_READ_BYTES,
+} from './audio-format.js';
 import { PcmByteDecoder } from './pcm-bytes.js';
 import { describeWavFormat, parseWavHeader, type WavFormat } from './wav-header.js';
 
@@ -10,11 +16,17 @@ const MAX_HEADER_BYTES = 1024 * 1024;
 export function audioFormatOfWav(format: WavFormat, name: string): AudioFormat {
   const what = `${name} holds ${describeWavFormat(format)} audio`;
   if (format.channels < 1) throw badAudio(`${what}, with no channels`);
-  if (format.formatCode === 1 && format.bitsPerSample === 16) {
-    return { sampleRate: format.sampleRate, channels: format.channels, encoding: 'pcm_s16le' };
-  }
-  if (format.formatCode === 3 && format.bitsPerSample === 32) {
-    return { sampleRate: format.sampleRate, channels: format.channels, encoding: 'pcm_f32le' };
+  const encoding =
+    format.formatCode === 1 && format.bitsPerSample === 16
+      ? 'pcm_s16le'
+      : format.formatCode === 3 && format.bitsPerSample === 32
+        ? 'pcm_f32le'
+        : undefined;
+  if (encoding !== undefined) {
+    const audio: AudioFormat = { sampleRate: format.sampleRate, channels: format.channels, encoding };
+    // The one range every path takes (WAV, raw, chunks).
+    assertFormat(audio, `${name} (its WAV header)`);
+    return audio;
   }
   if (format.formatCode === 1 || format.formatCode === 3) {
     throw badAudio(
@@ -54,6 +66,11 @@ export class WavStreamReader {
   /** Bytes of an incomplete sample frame held back. */
   get pendingBytes(): number {
     return this.decoder?.pendingBytes ?? 0;
+  }
+
+  /** Bytes of one sample frame (1 before the header has been read). */
+  get frameBytes(): number {
+    return this.decoder?.frameBytes ?? 1;
   }
 
   push(bytes: Uint8Array): AudioChunk | undefined {

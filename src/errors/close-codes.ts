@@ -48,8 +48,12 @@ export function closeError(code: number, reason: string, override?: CloseCodeCla
   });
 }
 
-/** Classifies an HTTP status that refused a WebSocket handshake. */
-export function handshakeError(status: number, url: string): TranscriptionError {
+/**
+ * Classifies an HTTP status that refused a WebSocket handshake. `retryAfterMs`
+ * is the wait the server asked for (its Retry-After, on 429 and 503): it goes
+ * on the error and in the message.
+ */
+export function handshakeError(status: number, url: string, retryAfterMs?: number): TranscriptionError {
   const [kind, retryable, hint]: [TranscriptionErrorKind, boolean, string] =
     status === 401 || status === 403
       ? ['auth', false, 'check the credentials']
@@ -58,12 +62,15 @@ export function handshakeError(status: number, url: string): TranscriptionError 
         : status >= 500
           ? ['server', true, 'the server failed']
           : ['protocol', false, 'is this the right URL for a WebSocket speech server?'];
+  const wait =
+    retryAfterMs === undefined ? '' : `; the server asks to wait ${Math.ceil(retryAfterMs / 1000)} s`;
   return new TranscriptionError(
-    `the server refused the WebSocket handshake to ${url} with HTTP ${status} (${hint})`,
+    `the server refused the WebSocket handshake to ${url} with HTTP ${status} (${hint}${wait})`,
     {
       kind,
       retryable,
       httpStatus: status,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     },
   );
 }

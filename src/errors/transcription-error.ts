@@ -21,6 +21,8 @@ export interface TranscriptionErrorOptions {
   readonly closeReason?: string;
   /** The HTTP status of a refused WebSocket handshake. */
   readonly httpStatus?: number;
+  /** How long the server asked the client to wait before trying again (Retry-After on 429/503), in ms. */
+  readonly retryAfterMs?: number;
   readonly cause?: unknown;
 }
 
@@ -38,6 +40,8 @@ export class TranscriptionError extends Error {
   readonly closeCode: number | undefined;
   readonly closeReason: string | undefined;
   readonly httpStatus: number | undefined;
+  /** How long the server asked the client to wait before trying again (Retry-After on 429/503), in ms. */
+  readonly retryAfterMs: number | undefined;
   readonly [BRAND] = true;
 
   constructor(message: string, options: TranscriptionErrorOptions) {
@@ -47,6 +51,7 @@ export class TranscriptionError extends Error {
     this.closeCode = options.closeCode;
     this.closeReason = options.closeReason;
     this.httpStatus = options.httpStatus;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -2,16 +2,18 @@
  * Demand for audio, counted in milliseconds, as Reactive Streams counts
  * elements: requests add up, a non-positive request is an error, and nothing
  * here recurses with the number of requests. The requester calls `request`;
- * the producer `consume`s what it hands out and may overshoot by part of a
- * chunk (the debt is paid by the next requests).
+ * a producer hands out audio against it (`handOut`) and may overshoot by part
+ * of a chunk (the debt is paid by the next requests). Several producers may
+ * answer one demand, one after another (`concat`) or at once (`merge`).
  */
 export class Demand {
   private outstandingMs = 0;
   private requestedMs = 0;
   private consumedMs = 0;
+  private claimCount = 0;
+  private handingOut = 0;
   private readonly listeners = new Set<() => void>();
   private waiters: Array<() => void> = [];
-  private claimedBy: string | undefined;
 
   /** Milliseconds requested and not yet consumed (negative while in debt). */
   get outstanding(): number {
@@ -28,11 +30,32 @@ export class Demand {
     this.notify();
   }
 
-  /** The producer handed out `ms` of audio. */
+  /** A producer handed out `ms` of audio (counted before it is delivered: see `handOut`). */
   consume(ms: number): void {
     this.outstandingMs -= ms;
     this.consumedMs += ms;
     this.notify();
+  }
+
+  /**
+   * Counts `ms` as consumed, then runs `deliver` (the producer's `next`): while it
+   * runs, {@link delivering} is true, so the requester can tell audio on its way
+   * from audio an operator in between dropped.
+   */
+  handOut<T>(ms: number, deliver: (value: T) => void, value: T): void {
+    this.handingOut += 1;
+    try {
+      this.consume(ms);
+      deliver(value);
+    } finally {
+      this.handingOut -= 1;
+      this.notify();
+    }
+  }
+
+  /** True while a producer is delivering audio it has just counted. */
+  get delivering(): boolean {
+    return this.handingOut > 0;
   }
 
   /** All ever requested, and all ever consumed, in ms. */
@@ -54,22 +77,28 @@ export class Demand {
     for (const wake of this.waiters.splice(0)) wake();
   }
 
-  /** Calls `listener` after every request and consumption; returns the remover. */
+  /** Calls `listener` after every request, consumption and claim; returns the remover. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Marks this demand as answered by a source; false if another source already answers it. */
-  claim(by: string): boolean {
-    if (this.claimedBy !== undefined) return false;
-    this.claimedBy = by;
-    return true;
+  /** A producer starts answering this demand; call the function returned when it stops (once). */
+  claim(): () => void {
+    this.claimCount += 1;
+    let released = false;
+    this.notify();
+    return () => {
+      if (released) return;
+      released = true;
+      this.claimCount -= 1;
+      this.notify();
+    };
   }
 
-  /** The source answering this demand, if one claimed it. */
-  get claimant(): string | undefined {
-    return this.claimedBy;
+  /** How many producers answer this demand now. */
+  get claims(): number {
+    return this.claimCount;
   }
 
   private notify(): void {
@@ -78,28 +107,4 @@ export class Demand {
     }
     for (const listener of this.listeners) listener();
   }
-}
-
-/** Demands that subscriptions made right now, synchronously, are asked to answer. */
-const ambient: Demand[] = [];
-
-/**
- * Runs `subscribe` with `demand` as the ambient upstream demand: a source
- * that can wait, subscribed synchronously inside (directly, or through
- * operators that subscribe upstream at once, such as map, tap or toPcm16),
- * claims it and reads only what it asks for.
- */
-export function withUpstreamDemand<T>(demand: Demand, subscribe: () => T): T {
-  ambient.push(demand);
-  try {
-    return subscribe();
-  } finally {
-    ambient.pop();
-  }
-}
-
-/** For sources, at subscription: the ambient demand to answer, if there is one not yet claimed. */
-export function claimUpstreamDemand(by: string): Demand | undefined {
-  const demand = ambient.at(-1);
-  return demand?.claim(by) ? demand : undefined;
 }

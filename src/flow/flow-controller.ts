@@ -39,12 +39,16 @@ function slice(chunk: AudioChunk, from: number, to: number): AudioChunk {
   return { format: chunk.format, samples: chunk.samples.subarray(from * c, to * c) };
 }
 
+/** Audio a source counted out may arrive this much short (a resampler's rounding) and still be its own. */
+const HANDED_OUT_SLACK_MS = 5;
+
 /**
  * The state machine behind `controlled`, as a plain object so that a session
- * can run it inline: audio comes in by `next` (from a source subscribed with
- * `upstream` as its ambient demand, see `withUpstreamDemand`) and goes on to
- * the sink only against `demand`. A source that claimed `upstream` is asked
- * for what is wanted; pushed audio is bounded by `maxBufferMs` and the
+ * can run it inline: audio comes in by `next` (from sources subscribed through
+ * `withUpstreamLink` with `upstream` as their demand) and goes on to the sink
+ * only against `demand`. Sources that claimed `upstream` are asked for what is
+ * wanted, one after another or together, however late they are subscribed;
+ * audio that no claim handed out (pushed) is bounded by `maxBufferMs` and the
  * overflow policy. No recursion: a re-entrant request joins the running loop.
  */
 export class FlowController {
@@ -57,7 +61,7 @@ export class FlowController {
   private draining = false;
   private again = false;
   private stopped = false;
-  /** Audio that arrived here; what the source handed out and did not arrive is in transit. */
+  /** Audio handed out by sources that arrived here; what they handed out and did not arrive is in transit. */
   private arrivedMs = 0;
   private writtenOffMs = 0;
   private stallTimer: Subscription | undefined;
@@ -77,9 +81,8 @@ export class FlowController {
     };
   }
 
-  /** Call once the source is subscribed: whether it claimed `upstream` decides how it is bounded. */
+  /** Call once the source is subscribed. */
   begin(): void {
-    this.settings.stats.pull = this.upstream.claimant !== undefined;
     this.drain();
   }
 
@@ -99,15 +102,20 @@ export class FlowController {
       );
     }
     const frames = frameCount(chunk);
+    const chunkMs = ms(chunk);
     stats.producedSamples += frames;
-    this.arrivedMs += ms(chunk);
-    if (this.stallTimer !== undefined) {
-      this.stallTimer.unsubscribe();
-      this.stallTimer = undefined;
+    // Audio a source handed out against demand is bounded by it (give or take the one chunk
+    // a stream hands out at a time): it is never dropped. Audio nobody counted out was pushed.
+    const inTransit = this.inTransit();
+    const handedOut = inTransit > 0 && inTransit + Math.min(HANDED_OUT_SLACK_MS, chunkMs / 2) >= chunkMs;
+    if (handedOut) {
+      this.arrivedMs += chunkMs;
+      if (this.stallTimer !== undefined) {
+        this.stallTimer.unsubscribe();
+        this.stallTimer = undefined;
+      }
     }
-    // A source that waits for demand is bounded by it (give or take the one chunk a
-    // stream hands out at a time): its audio is never dropped. Pushed audio is bounded here.
-    if (!stats.pull && stats.bufferedSamples + frames > this.maxBufferSamples) {
+    if (!handedOut && stats.bufferedSamples + frames > this.maxBufferSamples) {
       if (!this.overflowWith(chunk)) return;
     } else this.enqueue(chunk);
     this.drain();
@@ -138,8 +146,11 @@ export class FlowController {
 
   private refill(): void {
     const { stats, demand, prefetchMs } = this.settings;
-    if (!stats.pull || this.sourceDone || this.stopped) return;
     const upstream = this.upstream;
+    if (upstream.claims > 0) stats.pull = true;
+    // Asked for even while no source claims it: a source subscribed later (the next of a
+    // concat) finds the demand waiting for it.
+    if (this.sourceDone || this.stopped) return;
     const want =
       demand.outstanding +
       prefetchMs -
@@ -148,9 +159,13 @@ export class FlowController {
       this.inTransit();
     // Ask in batches (half the read-ahead at least), so a source reads fewer, larger pieces.
     if (want >= Math.max(1, prefetchMs / 2) || (want >= 1 && this.queue.length === 0)) upstream.request(want);
-    // Starved with audio in transit: an operator in between holds or dropped it.
+    // Starved with audio in transit, not on its way now: an operator in between holds or dropped it.
     const starved =
-      this.queue.length === 0 && demand.outstanding > 0 && upstream.outstanding <= 0 && this.inTransit() > 0;
+      this.queue.length === 0 &&
+      demand.outstanding > 0 &&
+      upstream.outstanding <= 0 &&
+      !upstream.delivering &&
+      this.inTransit() > 0;
     if (starved && this.stallTimer === undefined) {
       const arrivedAtStart = this.arrivedMs;
       this.stallTimer = this.settings.scheduler.schedule(() => {

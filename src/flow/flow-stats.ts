@@ -2,8 +2,10 @@
 export class FlowStats {
   /** Sample rate of the counted audio (0 until the first chunk). */
   sampleRate = 0;
-  /** Whether the source answers demand (reads only what is asked for) rather than pushing. */
+  /** Whether a source has answered demand (read only what was asked for) rather than pushing. */
   pull = false;
+  /** Bytes at the end of byte sources that were not a whole sample frame, so not audio: not sent. */
+  trailingBytes = 0;
   /** Audio that reached flow control. */
   producedSamples = 0;
   /** Audio passed on downstream (to the socket, in `transcribe`). */
@@ -38,6 +40,7 @@ export class FlowStats {
   snapshot(): FlowSnapshot {
     return {
       pull: this.pull,
+      trailingBytes: this.trailingBytes,
       sampleRate: this.sampleRate,
       producedSamples: this.producedSamples,
       emittedSamples: this.emittedSamples,
@@ -56,6 +59,8 @@ export class FlowStats {
 /** A snapshot of {@link FlowStats}. */
 export interface FlowSnapshot {
   readonly pull: boolean;
+  /** Bytes at the end of byte sources that were not a whole sample frame (not audio, not sent). */
+  readonly trailingBytes: number;
   readonly sampleRate: number;
   readonly producedSamples: number;
   readonly emittedSamples: number;

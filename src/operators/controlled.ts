@@ -1,8 +1,9 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import type { AudioChunk } from '../audio/audio-format.js';
-import { type Demand, withUpstreamDemand } from '../flow/demand.js';
+import type { Demand } from '../flow/demand.js';
 import { DEFAULT_STALL_MS, FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
 import { FlowStats } from '../flow/flow-stats.js';
+import { withUpstreamLink } from '../flow/upstream-link.js';
 
 export type { OverflowPolicy };
 
@@ -30,9 +31,10 @@ export interface ControlledOptions {
 
 /**
  * Pull-based flow control for audio. Audio passes on only as downstream
- * requests it (`demand`, in ms). Upstream, a source that can wait (fromFile,
+ * requests it (`demand`, in ms). Upstream, every source that can wait (fromFile,
  * fromReadable, fromReadableStream, fromAsyncIterable) subscribed through
- * this operator reads only what is asked for, so the pipeline holds at most
+ * this operator, however late and through whatever operators (`concat`,
+ * `switchMap`, `repeat`), reads only what is asked for, so the pipeline holds at most
  * the demand (plus the one chunk a stream may hand out beyond it; such audio
  * is never dropped). A source that cannot wait (a Subject, a microphone) fills a
  * buffer bounded by `maxBufferMs`; what overflows is dropped by the policy
@@ -62,19 +64,17 @@ export function controlled(
 
   return (source) =>
     new Observable<AudioChunk>((subscriber) => {
+      const stats = options.stats ?? new FlowStats();
       const controller = new FlowController(
-        {
-          demand: options.demand,
-          maxBufferMs,
-          overflow,
-          prefetchMs,
-          stallMs,
-          stats: options.stats ?? new FlowStats(),
-          scheduler,
-        },
+        { demand: options.demand, maxBufferMs, overflow, prefetchMs, stallMs, stats, scheduler },
         subscriber,
       );
-      const subscription = withUpstreamDemand(controller.upstream, () => source.subscribe(controller));
+      const subscription = withUpstreamLink(source, {
+        demand: controller.upstream,
+        notice: (notice) => {
+          stats.trailingBytes += notice.bytes;
+        },
+      }).subscribe(controller);
       controller.begin();
       return () => {
         subscription.unsubscribe();

@@ -3,13 +3,15 @@ import {
   Observable,
   type OperatorFunction,
   ReplaySubject,
+  type SchedulerAction,
   type SchedulerLike,
   Subject,
 } from 'rxjs';
 import type { AudioChunk } from '../audio/audio-format.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
-import { redactUrl } from '../errors/redact.js';
+import { redactUrl, secretsOf } from '../errors/redact.js';
 import type { FlowSnapshot } from '../flow/flow-stats.js';
+import type { SourceNotice } from '../flow/upstream-link.js';
 import type { TranscriptionProtocol } from '../protocols/protocol.js';
 import { vosk } from '../protocols/vosk.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
@@ -17,6 +19,7 @@ import type { SessionMetrics } from '../session/session-metrics.js';
 import type { SessionStatus } from '../session/session-status.js';
 import {
   type ReconnectConfig,
+  type SessionConfig,
   type SessionCounters,
   TranscriptionSession,
 } from '../session/transcription-session.js';
@@ -78,8 +81,21 @@ export interface TranscribeOptions {
   readonly maxConnectionMs?: number;
   /** Overrides how close codes are classified: return `{ kind, retryable }`, or undefined for the default table. */
   readonly classifyClose?: (code: number, reason: string) => CloseCodeClass | undefined;
-  /** For tests: the scheduler of the session's timers (retry delays, dead-socket checks, final timeout). */
+  /**
+   * The clock and every timer of the sessions (retry delays, the dead-socket
+   * check, the final's timeout, flow control's stall, `metrics$`): a marble
+   * test's TestScheduler, say. Default: real timers.
+   */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Query parameters of `url` whose values may be shown in errors, statuses
+   * and logs (`['model', 'language']`). Every other query value is redacted,
+   * as are the URL's user and password, path segments that look like tokens
+   * and every header value.
+   */
+  readonly safeQueryParams?: readonly string[];
+  /** More strings never to show (a token in a path, say): scrubbed from every error, status and log. */
+  readonly secrets?: readonly string[];
   /** How often `metrics$` samples. Default 1,000 ms. */
   readonly metricsIntervalMs?: number;
   /**
@@ -115,29 +131,55 @@ export interface ReconnectOptions {
 }
 
 /** What `stats()` reports: flow control, and the session's reconnects and replays. */
-export interface TranscribeStats extends FlowSnapshot, SessionCounters {}
+export interface TranscribeStats extends FlowSnapshot, SessionCounters {
+  /** Which session of the operator (counted from 1) this describes. */
+  readonly session: number;
+}
+
+/** One subscription's session, on its own: what `transcribe(opts).sessions$` hands out. */
+export interface TranscriptionSessionHandle {
+  /** Counts the sessions of the operator from 1; the `session` of its statuses and metrics. */
+  readonly id: number;
+  /** This session's status as it changes (the latest replayed); completes once it is closed. */
+  readonly status$: Observable<SessionStatus>;
+  /** Snapshots of this session every `metricsIntervalMs` while someone listens; completes once it is closed. */
+  readonly metrics$: Observable<SessionMetrics>;
+  /** Its produced, sent, dropped, buffered and replayed audio and reconnects, now. */
+  stats(): TranscribeStats;
+}
 
 /** The `transcribe` operator, which also reports on its sessions without a second subscription. */
 export interface TranscribeOperator extends OperatorFunction<AudioChunk, TranscriptEvent> {
   /** Produced, sent, dropped, buffered and replayed audio and reconnects of the latest session. */
   stats(): TranscribeStats | undefined;
-  /** The state of its sessions as it changes (the latest is replayed to a new subscriber). */
+  /**
+   * The state of all its sessions as it changes, each status with the
+   * `session` it is about (the latest is replayed to a new subscriber).
+   */
   readonly status$: Observable<SessionStatus>;
   /**
-   * Snapshots of the latest session every `metricsIntervalMs` while someone
-   * listens (and at once on subscribing, once a session exists). Its timer is
-   * unref'd and stops on unsubscribe; nothing is sampled when nobody listens.
+   * Snapshots of every running session every `metricsIntervalMs` while someone
+   * listens (and at once on subscribing), each with its `session`; a session
+   * that ended since the last tick gives one last snapshot. Nothing is sampled
+   * when nobody listens; without a `scheduler` option the timer is unref'd.
    */
   readonly metrics$: Observable<SessionMetrics>;
   /** Each final's latency in ms (sending the end of its audio to receiving it), for exporters. */
   readonly finalLatencies$: Observable<number>;
+  /** Each subscription's session as it starts (before it connects), to watch one session alone. */
+  readonly sessions$: Observable<TranscriptionSessionHandle>;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (!(v > 0) || !Number.isFinite(v))
-    throw new RangeError(`transcribe: ${name} must be a positive number, got ${v}`);
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
+    throw new RangeError(`transcribe: ${name} must be a positive number, got ${describeOption(v)}`);
   return v;
+}
+
+/** An option's bad value, as a message may show it (never a string's contents: it could be a secret). */
+function describeOption(value: unknown): string {
+  return typeof value === 'number' ? String(value) : typeof value === 'string' ? 'a string' : String(typeof value);
 }
 
 /**
@@ -147,7 +189,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  * results as TranscriptEvents, with times in ms from the start of the audio.
  * Completes after the final result that follows the end of the audio; errors
  * with a TranscriptionError; unsubscribing closes the socket with 1000 and
- * stops reading the source.
+ * stops reading the source. Each subscription is a session of its own.
  *
  * @example
  * fromFile('meeting.wav')
@@ -155,10 +197,22 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  *   .subscribe((event) => console.log(event.type, event.text));
  */
 export function transcribe(options: TranscribeOptions): TranscribeOperator {
-  if (typeof options?.url !== 'string' || !/^wss?:\/\//i.test(options.url)) {
-    throw new TypeError(`transcribe: url must be a ws:// or wss:// URL, got ${String(options?.url)}`);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('transcribe: takes an options object with at least a url');
   }
-  const config = {
+  const redaction = { safeQueryParams: options.safeQueryParams ?? [] };
+  if (typeof options.url !== 'string' || !/^wss?:\/\//i.test(options.url)) {
+    const shown = typeof options.url === 'string' ? redactUrl(options.url, redaction) : describeOption(options.url);
+    throw new TypeError(`transcribe: url must be a ws:// or wss:// URL, got ${shown}`);
+  }
+  if (options.headers !== undefined) {
+    for (const [name, value] of Object.entries(options.headers)) {
+      if (typeof value !== 'string') {
+        throw new TypeError(`transcribe: header ${JSON.stringify(name)} must be a string, got ${describeOption(value)}`);
+      }
+    }
+  }
+  const config: SessionConfig = {
     url: options.url,
     protocol: options.protocol ?? vosk(),
     frameMs: positive('frameMs', options.frameMs, 100),
@@ -179,10 +233,14 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     breaker: options.breaker,
     classifyClose: options.classifyClose,
     scheduler: options.scheduler ?? asyncScheduler,
+    secrets: secretsOf(options.url, options.headers, { ...redaction, extra: options.secrets ?? [] }),
     ...(options.headers !== undefined ? { headers: options.headers } : {}),
     ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
     ...(options.socketFactory !== undefined ? { socketFactory: options.socketFactory } : {}),
   };
+  if (!(config.readAheadMs >= 0) || !Number.isFinite(config.readAheadMs)) {
+    throw new RangeError(`transcribe: readAheadMs must be 0 or more, got ${describeOption(config.readAheadMs)}`);
+  }
   if (config.windowMs < config.frameMs) {
     throw new RangeError(
       `transcribe: windowMs (${config.windowMs}) must hold at least one frame (${config.frameMs} ms)`,
@@ -190,92 +248,156 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
   }
   if (!['drop-oldest', 'drop-newest', 'error'].includes(config.overflow)) {
     throw new RangeError(
-      `transcribe: overflow must be 'drop-oldest', 'drop-newest' or 'error', got ${config.overflow}`,
+      `transcribe: overflow must be 'drop-oldest', 'drop-newest' or 'error', got ${describeOption(config.overflow)}`,
     );
   }
+  const every = positive('metricsIntervalMs', options.metricsIntervalMs, 1000);
+  const userScheduler = options.scheduler;
+  const logger = options.logger;
+  const where = redactUrl(config.url, redaction);
+  const log = sessionLogger(logger, where);
+
   let latest: TranscriptionSession | undefined;
   let sessions = 0;
-  const logger = options.logger;
-  const where = redactUrl(config.url);
-  const log = (status: SessionStatus): void => {
-    if (logger === undefined) return;
-    const base = { url: where, session: sessions };
-    switch (status.state) {
-      case 'connecting':
-        logger.debug?.({ ...base, attempt: status.attempt, reason: status.reason }, 'connecting');
-        return;
-      case 'open':
-        logger.info({ ...base, connections: status.connections }, 'connection open');
-        return;
-      case 'reconnecting':
-        logger.warn(
-          {
-            ...base,
-            attempt: status.attempt,
-            delayMs: Math.round(status.delayMs),
-            error: describe(status.error),
-          },
-          'connection lost; reconnecting',
-        );
-        return;
-      case 'closing':
-        logger.debug?.(base, 'end of audio; waiting for the final result');
-        return;
-      case 'closed':
-        if (status.error !== undefined)
-          logger.error({ ...base, error: describe(status.error) }, 'transcription failed');
-        else logger.info({ ...base, code: status.code }, 'transcription closed');
-    }
-  };
+  /** Sessions running, and those closed since metrics$ last sampled them. */
+  const live = new Set<TranscriptionSession>();
   const status$ = new ReplaySubject<SessionStatus>(1);
   const finalLatencies$ = new Subject<number>();
+  const sessions$ = new Subject<TranscriptionSessionHandle>();
+  const closedSinceSample = new Set<TranscriptionSession>();
+
+  const statsOf = (session: TranscriptionSession): TranscribeStats => ({
+    ...session.flow.snapshot(),
+    ...session.counters,
+    session: session.id,
+  });
+
   const operator = (audio$: Observable<AudioChunk>): Observable<TranscriptEvent> =>
     new Observable<TranscriptEvent>((subscriber) => {
-      const session = new TranscriptionSession(
-        config,
-        audio$,
-        subscriber,
-        (status) => {
-          log(status);
+      const id = ++sessions;
+      const own$ = new ReplaySubject<SessionStatus>(1);
+      const session: TranscriptionSession = new TranscriptionSession(id, config, audio$, subscriber, {
+        status: (status) => {
+          log.status(status);
           status$.next(status);
+          own$.next(status);
+          if (status.state === 'closed') {
+            live.delete(session);
+            closedSinceSample.add(session);
+            own$.complete();
+          }
         },
-        (ms) => finalLatencies$.next(ms),
-      );
+        finalLatency: (ms) => finalLatencies$.next(ms),
+        notice: (notice) => log.notice(id, notice),
+      });
       latest = session;
-      sessions += 1;
+      live.add(session);
+      sessions$.next({
+        id,
+        status$: own$.asObservable(),
+        metrics$: sampled(userScheduler, every, (lateMs) => {
+          const sample = session.metrics(platformSample(lateMs));
+          return { samples: [sample], done: sample.state === 'closed' };
+        }),
+        stats: () => statsOf(session),
+      });
       session.start();
       return () => session.dispose();
     });
-  const every = positive('metricsIntervalMs', options.metricsIntervalMs, 1000);
-  const metrics$ = new Observable<SessionMetrics>((subscriber) => {
-    let expected = Date.now() + every;
-    const emit = (eventLoopDelayMs?: number): void => {
-      if (latest === undefined) return;
-      subscriber.next({
-        ...latest.metrics({
-          ...heapSample(),
-          ...(eventLoopDelayMs !== undefined ? { eventLoopDelayMs } : {}),
-        }),
-        session: sessions,
-      });
-    };
-    const timer = setInterval(() => {
-      // How late this timer fired is how busy the event loop was.
-      const now = Date.now();
-      const lateMs = Math.max(0, now - expected);
-      expected = now + every;
-      emit(lateMs);
-    }, every);
-    (timer as { unref?: () => void }).unref?.();
-    emit();
-    return () => clearInterval(timer);
+
+  const metrics$ = sampled(userScheduler, every, (lateMs) => {
+    const platform = platformSample(lateMs);
+    const picked = live.size > 0 || closedSinceSample.size > 0 ? [...closedSinceSample, ...live] : latest ? [latest] : [];
+    closedSinceSample.clear();
+    return { samples: picked.map((session) => session.metrics(platform)), done: false };
   });
+
   return Object.assign(operator, {
-    stats: () => (latest === undefined ? undefined : { ...latest.flow.snapshot(), ...latest.counters }),
+    stats: () => (latest === undefined ? undefined : statsOf(latest)),
     status$: status$.asObservable(),
     metrics$,
     finalLatencies$: finalLatencies$.asObservable(),
+    sessions$: sessions$.asObservable(),
   });
+}
+
+/**
+ * Samples every `every` ms while subscribed, and at once: on `scheduler` when
+ * the user gave one (a marble test's virtual clock), else on an unref'd
+ * interval so that a metrics subscription never keeps a process alive. `take`
+ * gets how late the timer fired (event-loop delay) and returns what to emit,
+ * and whether the sampled thing is over (then the Observable completes).
+ */
+function sampled<T>(
+  scheduler: SchedulerLike | undefined,
+  every: number,
+  take: (lateMs: number | undefined) => { samples: readonly T[]; done: boolean },
+): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const clock = scheduler ?? { now: () => Date.now() };
+    let expected = clock.now() + every;
+    const tick = (lateMs: number | undefined): void => {
+      const { samples, done } = take(lateMs);
+      for (const sample of samples) subscriber.next(sample);
+      if (done) subscriber.complete();
+    };
+    const fire = (): void => {
+      // How late this timer fired is how busy the event loop was.
+      const now = clock.now();
+      const lateMs = Math.max(0, now - expected);
+      expected = now + every;
+      tick(lateMs);
+    };
+    tick(undefined);
+    if (subscriber.closed) return;
+    if (scheduler !== undefined) {
+      const action = scheduler.schedule(function repeat(this: SchedulerAction<unknown>) {
+        fire();
+        if (!subscriber.closed) this.schedule(undefined, every);
+      }, every);
+      return () => action.unsubscribe();
+    }
+    const timer = setInterval(fire, every);
+    (timer as { unref?: () => void }).unref?.();
+    return () => clearInterval(timer);
+  });
+}
+
+/** Logs a session's statuses and notices to a pino-style logger, with nothing secret in them. */
+function sessionLogger(logger: TranscribeLogger | undefined, url: string) {
+  return {
+    status(status: SessionStatus): void {
+      if (logger === undefined) return;
+      const base = { url, session: status.session };
+      switch (status.state) {
+        case 'connecting':
+          logger.debug?.({ ...base, attempt: status.attempt, reason: status.reason }, 'connecting');
+          return;
+        case 'open':
+          logger.info({ ...base, connections: status.connections }, 'connection open');
+          return;
+        case 'reconnecting':
+          logger.warn(
+            { ...base, attempt: status.attempt, delayMs: Math.round(status.delayMs), error: describe(status.error) },
+            'connection lost; reconnecting',
+          );
+          return;
+        case 'closing':
+          logger.debug?.(base, 'end of audio; waiting for the final result');
+          return;
+        case 'closed':
+          if (status.error !== undefined)
+            logger.error({ ...base, error: describe(status.error) }, 'transcription failed');
+          else logger.info({ ...base, code: status.code }, 'transcription closed');
+      }
+    },
+    notice(session: number, notice: SourceNotice): void {
+      logger?.warn(
+        { url, session, source: notice.source, trailingBytes: notice.bytes, frameBytes: notice.frameBytes },
+        `${notice.source} ended with ${notice.bytes} byte${notice.bytes === 1 ? '' : 's'} short of a whole sample frame (${notice.frameBytes} bytes); not sent`,
+      );
+    },
+  };
 }
 
 /** An error as a log field: what retry logic and people need, nothing that could hold a secret. */
@@ -286,6 +408,11 @@ function describe(error: {
   message: string;
 }) {
   return { kind: error.kind, retryable: error.retryable, closeCode: error.closeCode, message: error.message };
+}
+
+/** What the platform tells of itself for a metrics sample: the JS heap in use, and the timer's lateness. */
+function platformSample(eventLoopDelayMs: number | undefined): { heapUsedBytes?: number; eventLoopDelayMs?: number } {
+  return { ...heapSample(), ...(eventLoopDelayMs !== undefined ? { eventLoopDelayMs } : {}) };
 }
 
 /** The JS heap in use, where the platform tells (Node; Chromium's performance.memory). */

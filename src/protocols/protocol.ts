@@ -1,7 +1,12 @@
 import type { AudioChunk } from '../audio/audio-format.js';
 import type { WireMessage } from '../transport/socket-driver.js';
 
-/** A result as the server gave it: times in ms from the start of this connection's audio. */
+/**
+ * A result as the server gave it: times in ms from the start of this
+ * connection's audio. The session checks every result before it uses it:
+ * times finite, not negative, start before end, within the audio sent on the
+ * connection (give or take {@link RESULT_TIME_SLACK_MS}); confidences in [0, 1].
+ */
 export interface ProtocolResult {
   readonly type: 'partial' | 'final';
   readonly text: string;
@@ -11,15 +16,27 @@ export interface ProtocolResult {
     readonly endMs: number;
     readonly confidence?: number;
   }>;
+  /**
+   * The audio the result covers, where the protocol says so without words. A
+   * final with neither words nor a span covers the audio from the end of the
+   * previous final to the last audio its message answers (Vosk: a final
+   * settles all the audio the recogniser has taken).
+   */
+  readonly startMs?: number;
+  readonly endMs?: number;
 }
+
+/** How far past the audio sent on a connection a server's times may reach (rounding) before they are an error. */
+export const RESULT_TIME_SLACK_MS = 250;
 
 /** What one server message meant. */
 export interface DecodedMessage {
   readonly results: readonly ProtocolResult[];
   /**
    * How many of the client's messages this one answers (audio frames and
-   * end-of-stream). Vosk answers each with exactly one reply; a protocol
-   * without replies says 0 and finishes with `final: true` instead.
+   * end-of-stream), in order. Vosk answers each with exactly one reply. More
+   * answers than messages sent is a protocol error, and end-of-stream counts
+   * as answered only by a message with a final result.
    */
   readonly answers: number;
 }
@@ -53,6 +70,9 @@ export interface TranscriptionProtocol {
   encodeAudio(frame: AudioChunk): WireMessage;
   /** Messages that end the stream. */
   end(): readonly WireMessage[];
-  /** Decodes a server message; throws a protocol TranscriptionError for one it cannot read. */
+  /**
+   * Decodes a server message; throws a protocol TranscriptionError for one it
+   * cannot read (anything else it throws is reported as one too).
+   */
   decode(data: WireMessage): DecodedMessage;
 }

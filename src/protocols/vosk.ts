@@ -1,6 +1,7 @@
 import type { AudioChunk } from '../audio/audio-format.js';
 import { encodePcmBytes } from '../audio/pcm-bytes.js';
-import { TranscriptionError } from '../errors/transcription-error.js';
+import { protocolError } from '../errors/protocol-error.js';
+import type { TranscriptionError } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
 import type { DecodedMessage, ProtocolResult, TranscriptionProtocol } from './protocol.js';
 
@@ -23,15 +24,7 @@ interface VoskWord {
 }
 
 function malformed(detail: string, data: WireMessage): TranscriptionError {
-  const text = typeof data === 'string' ? data : `<${data.length} binary bytes>`;
-  const shown = text.length > 80 ? `${text.slice(0, 80)}...` : text;
-  return new TranscriptionError(
-    `the Vosk server sent a message this client cannot read (${detail}): ${shown}`,
-    {
-      kind: 'protocol',
-      retryable: false,
-    },
-  );
+  return protocolError('Vosk', detail, data);
 }
 
 function isWord(value: unknown): value is VoskWord {
@@ -88,10 +81,13 @@ export function vosk(options: VoskOptions = {}): TranscriptionProtocol {
       return { answers: 1, results: [{ type: 'partial', text: m.partial.trim(), words: [] }] };
     }
     // With max_alternatives, Vosk wraps results: take the best.
-    const best = Array.isArray(m.alternatives)
-      ? (m.alternatives[0] as Record<string, unknown> | undefined)
-      : m;
-    if (best !== undefined && typeof best.text === 'string') {
+    let best: Record<string, unknown> = m;
+    if (m.alternatives !== undefined) {
+      const first: unknown = Array.isArray(m.alternatives) ? m.alternatives[0] : undefined;
+      if (typeof first !== 'object' || first === null) throw malformed('"alternatives" without a first object', data);
+      best = first as Record<string, unknown>;
+    }
+    if (typeof best.text === 'string') {
       const list = best.result ?? [];
       if (!Array.isArray(list) || !list.every(isWord)) throw malformed('bad "result" word list', data);
       const result: ProtocolResult = {

@@ -15,9 +15,9 @@ export interface LatencyHistogram {
 
 /** A snapshot of what a session is doing (`transcribe(opts).metrics$`). */
 export interface SessionMetrics {
-  /** When it was taken (ms since the epoch). */
+  /** When it was taken (ms since the epoch, or the `scheduler`'s time when one is given). */
   readonly at: number;
-  /** Counts the sessions of the operator from 1: a new number is a new session (counters start over). */
+  /** Which session of the operator (counted from 1, one per subscription); counters are per session. */
   readonly session: number;
   readonly state: 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
   /** Audio sent to the server (the first time; replays are counted apart). */
@@ -33,6 +33,8 @@ export interface SessionMetrics {
   /** Audio sent again after reconnects. */
   readonly replayedMs: number;
   readonly reconnects: number;
+  /** Bytes at the end of byte sources that were not a whole sample frame (not audio, not sent). */
+  readonly trailingBytes: number;
   /** The shared breaker's state, when there is one. */
   readonly breakerState: 'closed' | 'open' | 'half-open' | undefined;
   /** From the start of the session to the first partial result (undefined before it). */

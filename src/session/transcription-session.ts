@@ -11,26 +11,30 @@ import { type AudioChunk, framesToMs } from '../audio/audio-format.js';
 import { Framer } from '../audio/framer.js';
 import { Pcm16Normaliser } from '../audio/pcm16-normaliser.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
-import { scrubError, secretsOf } from '../errors/redact.js';
-import { isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
-import { Demand, withUpstreamDemand } from '../flow/demand.js';
+import { protocolError } from '../errors/protocol-error.js';
+import { scrubError } from '../errors/redact.js';
+import { badAudio, isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
+import { Demand } from '../flow/demand.js';
 import { DEFAULT_STALL_MS, FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
 import { FlowStats } from '../flow/flow-stats.js';
-import { type BackoffSchedule, backoffDelay } from '../operators/retry-backoff.js';
-import type { ProtocolResult, TranscriptionProtocol } from '../protocols/protocol.js';
-import type { BreakerTicket, CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { type SourceNotice, withUpstreamLink } from '../flow/upstream-link.js';
+import {
+  type DecodedMessage,
+  type ProtocolResult,
+  RESULT_TIME_SLACK_MS,
+  type TranscriptionProtocol,
+} from '../protocols/protocol.js';
+import { resultProblem } from '../protocols/result-check.js';
+import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { TranscriptEvent, TranscriptWord } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
 import { type Connection, openConnection } from '../transport/websocket-connection.js';
 import { FrameStore } from './frame-store.js';
+import { type ReconnectConfig, ReconnectPolicy } from './reconnect-policy.js';
 import { LatencyRecorder, type SessionMetrics } from './session-metrics.js';
-import type { SessionStatus } from './session-status.js';
+import type { SessionStatus, SessionStatusUpdate } from './session-status.js';
 
-/** How a session reconnects (resolved options). */
-export interface ReconnectConfig extends BackoffSchedule {
-  readonly maxRetries: number;
-  readonly random: () => number;
-}
+export type { ReconnectConfig };
 
 /** What a session needs to run (the resolved options of `transcribe`). */
 export interface SessionConfig {
@@ -58,11 +62,23 @@ export interface SessionConfig {
   readonly maxConnectionMs: number | undefined;
   readonly breaker: CircuitBreaker | undefined;
   readonly classifyClose: ((code: number, reason: string) => CloseCodeClass | undefined) | undefined;
-  /** The clock and timers (retry delays, dead-socket checks, the final's timeout). */
+  /** The clock and timers (retry delays, dead-socket checks, the final's timeout, flow control's stall). */
   readonly scheduler: SchedulerLike;
+  /** Strings never to show (tokens, keys, credentials of the URL and headers): scrubbed from every error. */
+  readonly secrets: readonly string[];
   readonly headers?: Readonly<Record<string, string>>;
   readonly protocols?: readonly string[];
   readonly socketFactory?: SocketFactory;
+}
+
+/** What a session tells its operator. */
+export interface SessionEvents {
+  /** Its status, as it changes. */
+  status(status: SessionStatus): void;
+  /** Each final's latency in ms. */
+  finalLatency(ms: number): void;
+  /** Something a source reported (counted in stats already). */
+  notice(notice: SourceNotice): void;
 }
 
 /** What the session did, beyond flow control. */
@@ -83,7 +99,8 @@ export interface SessionCounters {
  * the server has not finalised are kept (bounded by `maxReplayMs`) and sent
  * again first on a new connection, whose timestamps are shifted onto one
  * timeline from the start of the audio; finals already emitted are not
- * emitted again. Completes after the final that follows end-of-stream.
+ * emitted again. Every server message is checked before it touches the
+ * session. Completes after the final that answers end-of-stream.
  */
 export class TranscriptionSession {
   private connection: Connection | undefined;
@@ -91,7 +108,7 @@ export class TranscriptionSession {
   private dropTransport: (() => void) | undefined;
   private audio: Subscription | undefined;
   private intake: FlowController | undefined;
-  private ticket: BreakerTicket | undefined;
+  private readonly policy: ReconnectPolicy;
   /**
    * Every frame from flow control, by sequence number, until it is neither
    * awaiting a reply nor unfinalised. Frames [unfinalisedFrom, sendNext) are
@@ -121,46 +138,48 @@ export class TranscriptionSession {
   /** The session's time of the current connection's time 0. */
   private offsetMs = 0;
   private answeredMs = 0;
+  /** Where the audio sent on this connection ends, on the session's timeline. */
+  private sentEndMs = 0;
+  /** The furthest audio any connection has answered, on the session's timeline: past it is progress. */
+  private answeredHighMs = 0;
   private lastFinalEndMs = 0;
   private lastPartial = '';
   private finished = false;
   private opened = 0;
-  private attempt = 0;
   private openedAt = 0;
   private lastHeard = 0;
   private finalTimer: Subscription | undefined;
   private retryTimer: Subscription | undefined;
   private deadTimer: Subscription | undefined;
 
-  private readonly report: (status: SessionStatus) => void;
-  private readonly secrets: readonly string[];
+  private readonly report: (status: SessionStatusUpdate) => void;
 
   constructor(
+    /** Counts the sessions of an operator from 1. */
+    readonly id: number,
     private readonly config: SessionConfig,
     private readonly source: Observable<AudioChunk>,
     private readonly subscriber: Subscriber<TranscriptEvent>,
-    report: (status: SessionStatus) => void,
-    private readonly onFinalLatency: (ms: number) => void = () => {},
+    private readonly events: SessionEvents,
   ) {
     this.startedAt = config.scheduler.now();
     this.store = new FrameStore(Math.ceil((config.frameMs * config.protocol.sampleRate) / 1000));
-    this.secrets = secretsOf(config.url, config.headers);
-    this.report = (status) => {
-      this.state = status.state;
+    this.policy = new ReconnectPolicy(config.reconnect, config.breaker);
+    this.report = (update) => {
+      this.state = update.state;
       // No token, key or credential of the URL or headers leaves in a status.
-      if ((status.state === 'reconnecting' || status.state === 'closed') && status.error !== undefined) {
-        report({ ...status, error: scrubError(status.error, this.secrets) });
-      } else report(status);
+      const error = 'error' in update && update.error !== undefined ? update.error : undefined;
+      const status = { ...update, session: id } as SessionStatus;
+      events.status(error === undefined ? status : { ...status, error: scrubError(error, config.secrets) } as SessionStatus);
     };
   }
 
   /** A snapshot of what the session is doing; `sample` adds what the platform can tell. */
-  metrics(
-    sample: { heapUsedBytes?: number; eventLoopDelayMs?: number } = {},
-  ): Omit<SessionMetrics, 'session'> {
+  metrics(sample: { heapUsedBytes?: number; eventLoopDelayMs?: number } = {}): SessionMetrics {
     const flow = this.flow;
     return {
-      at: Date.now(),
+      at: this.config.scheduler.now(),
+      session: this.id,
       state: this.state,
       audioSentMs: this.sent.ms,
       audioSentBytes: this.sent.bytes,
@@ -170,6 +189,7 @@ export class TranscriptionSession {
       droppedMs: flow.droppedMs,
       replayedMs: this.tallies.replayedMs,
       reconnects: this.tallies.reconnects,
+      trailingBytes: flow.trailingBytes,
       breakerState: this.config.breaker?.state,
       timeToFirstPartialMs:
         this.firstPartialAt === undefined ? undefined : this.firstPartialAt - this.startedAt,
@@ -186,6 +206,11 @@ export class TranscriptionSession {
     // buffer instead of being lost; sources that wait read nothing until the window opens.
     this.startAudio();
     if (!this.finished) this.connect();
+  }
+
+  /** The state now, as the latest status said it. */
+  get currentState(): SessionStatus['state'] {
+    return this.state;
   }
 
   /** Reconnects, replays and the audio awaiting finalisation, now. */
@@ -222,17 +247,15 @@ export class TranscriptionSession {
   // --- connections -------------------------------------------------------
 
   private connect(reason?: 'rotation'): void {
-    this.report({ state: 'connecting', attempt: this.attempt, ...(reason ? { reason } : {}) });
-    const ticket = this.config.breaker?.acquire();
-    if (ticket instanceof Error) {
-      this.onLost(ticket, false);
+    this.report({ state: 'connecting', attempt: this.policy.attempts, ...(reason ? { reason } : {}) });
+    const refused = this.policy.acquire();
+    if (refused !== undefined) {
+      this.onLost(refused);
       return;
     }
-    this.ticket = ticket;
     const extra = this.config.protocol.connectOptions?.() ?? {};
     const protocols = this.config.protocols ?? extra.protocols;
     const headers = { ...extra.headers, ...this.config.headers };
-    let open = false;
     // A connection that fails at once has reported it before this returns: the
     // function kept then is a no-op, replaced at the next attempt.
     this.dropTransport = openConnection(
@@ -246,10 +269,7 @@ export class TranscriptionSession {
         ...(this.config.classifyClose !== undefined ? { classifyClose: this.config.classifyClose } : {}),
       },
       {
-        open: (connection) => {
-          open = true;
-          this.onOpen(connection);
-        },
+        open: (connection) => this.onOpen(connection),
         message: (data) => {
           this.lastHeard = this.config.scheduler.now();
           this.onMessage(data);
@@ -260,9 +280,9 @@ export class TranscriptionSession {
             'the server closed the connection (1000) before the final result',
             { kind: 'server', retryable: true, closeCode: 1000 },
           );
-          this.onLost(error, open);
+          this.onLost(error);
         },
-        error: (error) => this.onLost(error, open),
+        error: (error) => this.onLost(error),
       },
     );
   }
@@ -278,36 +298,24 @@ export class TranscriptionSession {
     this.release();
     this.deadTimer?.unsubscribe();
     this.deadTimer = undefined;
-    this.ticket?.release();
-    this.ticket = undefined;
     drop?.();
   }
 
-  private onLost(error: unknown, wasOpen: boolean): void {
+  private onLost(error: TranscriptionError): void {
     if (this.finished) return;
-    if (!wasOpen && isTranscriptionError(error) && error.kind !== 'breaker-open') this.ticket?.failure();
+    const decision = this.policy.failed(error);
     this.detach();
-    const reconnect = this.config.reconnect;
-    const retryable = isTranscriptionError(error) && error.retryable;
-    if (reconnect === undefined || !retryable || this.attempt >= reconnect.maxRetries) {
+    if (!decision.retry) {
       this.fail(error);
       return;
     }
-    this.attempt += 1;
-    const delayMs = backoffDelay(reconnect, this.attempt, this.lastDelay, reconnect.random);
-    this.lastDelay = delayMs;
-    this.report({
-      state: 'reconnecting',
-      attempt: this.attempt,
-      delayMs,
-      error: error as TranscriptionError,
-    });
+    const { attempt, delayMs } = decision;
+    this.report({ state: 'reconnecting', attempt, delayMs, error });
     this.retryTimer = this.config.scheduler.schedule(() => {
       this.retryTimer = undefined;
       this.connect();
     }, delayMs);
   }
-  private lastDelay = 0;
 
   private onOpen(connection: Connection): void {
     this.connection = connection;
@@ -315,18 +323,14 @@ export class TranscriptionSession {
     if (this.opened > 1) this.tallies.reconnects += 1;
     this.openedAt = this.lastHeard = this.config.scheduler.now();
     for (const data of this.config.protocol.start()) this.connection.send(data);
-    // Open and configured: a success for the breaker and the retry count.
-    this.ticket?.success();
-    this.ticket = undefined;
-    this.attempt = 0;
-    this.lastDelay = 0;
+    // Open is not yet a success: the retry budget waits for progress (ReconnectPolicy).
     this.report({ state: 'open', connections: this.opened });
     // The new connection starts where the unfinalised audio starts; it goes first.
     this.tallies.replayedMs += this.unfinalisedMs();
     const from = this.unfinalisedFrom;
     this.sendNext = this.answeredNext = from;
     this.offsetMs = from < this.store.end ? this.store.startMs(from) : this.audioMs;
-    this.answeredMs = this.offsetMs;
+    this.answeredMs = this.sentEndMs = this.offsetMs;
     this.watchForSilence();
     if (this.opened === 1) this.demand.request(this.config.windowMs);
     this.pump();
@@ -346,7 +350,6 @@ export class TranscriptionSession {
             `no reply from the server for ${this.config.deadAfterMs} ms with audio awaiting one: the connection is dead`,
             { kind: 'timeout', retryable: true },
           ),
-          true,
         );
       }
     };
@@ -366,6 +369,7 @@ export class TranscriptionSession {
     const limit = this.config.maxConnectionMs;
     if (limit === undefined || this.connection === undefined || this.audioDone) return;
     if (this.config.scheduler.now() - this.openedAt < limit) return;
+    this.policy.release();
     this.detach();
     this.connect('rotation');
   }
@@ -378,8 +382,8 @@ export class TranscriptionSession {
    * closures per session and three hops per frame, a third of a session's heap.
    */
   private startAudio(): void {
-    const { protocol, frameMs, maxBufferMs, overflow } = this.config;
-    const normaliser = new Pcm16Normaliser(protocol.sampleRate);
+    const { protocol, frameMs, maxBufferMs, overflow, scheduler } = this.config;
+    const normaliser = new Pcm16Normaliser(protocol.sampleRate, 'transcribe');
     const framer = new Framer(frameMs);
     const flow = new FlowController(
       {
@@ -389,30 +393,35 @@ export class TranscriptionSession {
         prefetchMs: this.config.readAheadMs,
         stallMs: DEFAULT_STALL_MS,
         stats: this.flow,
-        scheduler: asyncScheduler,
+        scheduler,
       },
       this,
     );
     this.intake = flow;
-    this.audio = withUpstreamDemand(flow.upstream, () =>
-      this.source.subscribe({
-        next: (chunk) => {
-          try {
-            const normalised = normaliser.push(chunk);
-            if (normalised !== undefined) framer.push(normalised, flow);
-          } catch (error) {
-            flow.error(error);
-          }
-        },
-        error: (error: unknown) => flow.error(error),
-        complete: () => {
-          const tail = normaliser.flush();
-          if (tail !== undefined) framer.push(tail, flow);
-          framer.flush(flow);
-          flow.complete();
-        },
-      }),
-    );
+    const link = {
+      demand: flow.upstream,
+      notice: (notice: SourceNotice): void => {
+        this.flow.trailingBytes += notice.bytes;
+        this.events.notice(notice);
+      },
+    };
+    this.audio = withUpstreamLink(this.source, link).subscribe({
+      next: (chunk) => {
+        try {
+          const normalised = normaliser.push(chunk);
+          if (normalised !== undefined) framer.push(normalised, flow);
+        } catch (error) {
+          flow.error(error);
+        }
+      },
+      error: (error: unknown) => flow.error(error),
+      complete: () => {
+        const tail = normaliser.flush();
+        if (tail !== undefined) framer.push(tail, flow);
+        framer.flush(flow);
+        flow.complete();
+      },
+    });
     flow.begin();
   }
 
@@ -435,7 +444,11 @@ export class TranscriptionSession {
 
   /** The audio failed (the source, a bad format, an overflow with policy 'error'). */
   error(error: unknown): void {
-    this.fail(error);
+    this.fail(
+      isTranscriptionError(error)
+        ? error
+        : badAudio(`the audio source failed: ${describeThrown(error)}`, error),
+    );
   }
 
   /** The audio ended, and flow control has passed all of it on. */
@@ -473,7 +486,14 @@ export class TranscriptionSession {
       this.connection?.batch(this.pumpNowBound);
     } catch (error) {
       // A protocol's encoder or a socket that throws fails this session, not the process.
-      this.fail(error);
+      this.fail(
+        isTranscriptionError(error)
+          ? error
+          : new TranscriptionError(
+              `the ${this.config.protocol.name} adapter or the socket failed to send: ${describeThrown(error)}`,
+              { kind: 'protocol', retryable: false, cause: error },
+            ),
+      );
     }
   }
   private readonly pumpNowBound = (): void => this.pumpNow();
@@ -498,6 +518,7 @@ export class TranscriptionSession {
         }
         const seq = this.sendNext++;
         const samples = store.samples(seq);
+        this.sentEndMs = store.endMs(seq);
         if (Number.isNaN(store.sentAt(seq))) {
           store.markSent(seq, this.config.scheduler.now());
           this.sent.frames += 1;
@@ -572,11 +593,23 @@ export class TranscriptionSession {
   // --- receiving ------------------------------------------------------------
 
   private onMessage(data: WireMessage): void {
-    let decoded: ReturnType<TranscriptionProtocol['decode']>;
+    if (this.finished) return;
+    const protocol = this.config.protocol;
+    let decoded: DecodedMessage;
     try {
-      decoded = this.config.protocol.decode(data);
+      decoded = protocol.decode(data);
     } catch (error) {
-      this.fail(error);
+      this.fail(
+        isTranscriptionError(error)
+          ? error
+          : protocolError(protocol.name, `the decoder threw: ${describeThrown(error)}`, data),
+      );
+      return;
+    }
+    // Every check before anything is taken from the message: a bad one changes nothing.
+    const problem = this.problemWith(decoded);
+    if (problem !== undefined) {
+      this.fail(protocolError(protocol.name, problem, data));
       return;
     }
     let endAnswered = false;
@@ -584,25 +617,21 @@ export class TranscriptionSession {
     for (let i = 0; i < decoded.answers; i++) {
       if (this.answeredNext < this.sendNext) {
         const seq = this.answeredNext++;
-        this.answeredMs = store.endMs(seq);
+        const endMs = store.endMs(seq);
+        this.answeredMs = endMs;
+        // Audio no connection had answered: the session moved on.
+        if (endMs > this.answeredHighMs) {
+          this.answeredHighMs = endMs;
+          this.policy.progress();
+        }
         // The server has consumed this audio: its room in the window is free again (once).
         const credit = store.takeCredit(seq);
-        if (credit > 0 && !this.finished) this.demand.request(credit);
-      } else if (this.endsAwaited > 0) {
+        if (credit > 0) this.demand.request(credit);
+      } else {
         this.endsAwaited -= 1;
         this.answeredMs = this.audioMs;
         endAnswered = true;
-      } else {
-        this.fail(
-          new TranscriptionError(
-            `the ${this.config.protocol.name} server sent more replies than it was sent messages`,
-            {
-              kind: 'protocol',
-              retryable: false,
-            },
-          ),
-        );
-        return;
+        this.policy.progress();
       }
     }
     if (this.finished) return;
@@ -615,6 +644,50 @@ export class TranscriptionSession {
       this.dispose();
       subscriber.complete();
     }
+  }
+
+  /** What makes a decoded message impossible for this session to take, if anything. */
+  private problemWith(decoded: DecodedMessage): string | undefined {
+    const answers = decoded.answers;
+    if (!Number.isInteger(answers) || answers < 0) return `a message that answers ${answers} messages`;
+    if (!Array.isArray(decoded.results)) return 'a message without a result list';
+    // More replies than messages: a doubled or extra reply, never an answer to audio to come.
+    const awaited = this.sendNext - this.answeredNext + this.endsAwaited;
+    if (answers > awaited) {
+      return `${answers === 1 ? 'a reply' : `${answers} replies`} with ${awaited === 0 ? 'no message' : `only ${awaited}`} awaiting one: more replies than it was sent messages`;
+    }
+    // End-of-stream is answered by the final result, never by a partial (a reply counted twice).
+    if (answers > this.sendNext - this.answeredNext && !decoded.results.some((r) => r.type === 'final')) {
+      return 'a reply to end-of-stream without a final result: more replies than it was sent messages';
+    }
+    const results = decoded.results;
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i]!;
+      if (typeof result !== 'object' || result === null) return 'a result that is not an object';
+      // Partials repeat with every reply (and carry no times in Vosk): only finals and timed results are checked.
+      if (result.type === 'partial' && result.words.length === 0 && result.endMs === undefined) {
+        if (typeof result.text !== 'string') return 'a result without text';
+        continue;
+      }
+      const problem = resultProblem(result) ?? this.timelineProblem(result);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+
+  /** A result whose times reach past the audio sent on this connection (beyond rounding). */
+  private timelineProblem(result: ProtocolResult): string | undefined {
+    const sentMs = this.sentOnConnectionMs();
+    const endMs = Math.max(result.endMs ?? 0, result.words.at(-1)?.endMs ?? 0);
+    if (endMs > sentMs + RESULT_TIME_SLACK_MS) {
+      return `times up to ${endMs} ms, past the ${Math.round(sentMs)} ms of audio sent on this connection`;
+    }
+    return undefined;
+  }
+
+  /** Audio sent on the current connection, in its own time. */
+  private sentOnConnectionMs(): number {
+    return this.sentEndMs - this.offsetMs;
   }
 
   private emit(result: ProtocolResult): void {
@@ -634,28 +707,49 @@ export class TranscriptionSession {
       return;
     }
     this.lastPartial = '';
-    if (result.text === '') return; // an utterance of silence or noise
-    // Onto the session's timeline; words already emitted (before a reconnect) are not again.
-    const words: TranscriptWord[] = result.words
-      .map((w) => ({ ...w, startMs: w.startMs + this.offsetMs, endMs: w.endMs + this.offsetMs }))
-      .filter((w) => w.endMs > this.lastFinalEndMs);
-    if (result.words.length > 0 && words.length === 0) return;
-    const text = words.length === result.words.length ? result.text : words.map((w) => w.text).join(' ');
-    const startMs = words[0]?.startMs ?? this.lastFinalEndMs;
-    const endMs = words.at(-1)?.endMs ?? Math.max(startMs, this.answeredMs);
-    this.lastFinalEndMs = endMs;
-    if (words.length > 0) {
+    // Onto the session's timeline, within the audio sent (a server's rounding may reach past it).
+    const limitMs = this.offsetMs + this.sentOnConnectionMs();
+    const onTimeline = (ms: number): number => Math.min(ms + this.offsetMs, limitMs);
+    const allWords: TranscriptWord[] = result.words.map((w) => ({
+      ...w,
+      startMs: onTimeline(w.startMs),
+      endMs: onTimeline(w.endMs),
+    }));
+    // Words already emitted (before a reconnect) are not emitted again.
+    const words = allWords.filter((w) => w.endMs > this.lastFinalEndMs);
+    let startMs: number;
+    let endMs: number;
+    if (result.words.length > 0) {
+      if (words.length === 0) return;
+      startMs = words[0]!.startMs;
+      endMs = words.at(-1)!.endMs;
+    } else if (result.endMs !== undefined) {
+      // A span of its own: settled already if it ends where the last final ended, or before.
+      const spanEnd = onTimeline(result.endMs);
+      if (spanEnd <= this.lastFinalEndMs && result.text !== '') return;
+      startMs = Math.max(this.lastFinalEndMs, onTimeline(result.startMs ?? 0));
+      endMs = Math.max(startMs, spanEnd);
+    } else {
+      // No times at all: the final settles the audio its message answered (Vosk's rule).
+      startMs = this.lastFinalEndMs;
+      endMs = Math.max(startMs, this.answeredMs);
+    }
+    if (endMs > this.lastFinalEndMs) {
+      this.lastFinalEndMs = endMs;
       // Latency: from sending the frame that holds the utterance's last audio to now.
       const sentAt = this.sentAtOfFrameEndingBy(endMs);
-      if (!Number.isNaN(sentAt)) {
+      if (!Number.isNaN(sentAt) && result.text !== '') {
         const latency = this.config.scheduler.now() - sentAt;
         this.latencies.record(latency);
-        this.onFinalLatency(latency);
+        this.events.finalLatency(latency);
       }
       this.finalise(endMs);
+      this.policy.progress();
     }
+    if (result.text === '') return; // an utterance of silence or noise: settled, nothing to say
+    const text = words.length === result.words.length ? result.text : words.map((w) => w.text).join(' ');
     this.subscriber.next({ type: 'final', text, startMs, endMs, words });
-    if (words.length > 0) this.maybeRotate();
+    this.maybeRotate();
   }
 
   /** When the first unfinalised frame that reaches `endMs` was first sent (NaN if none). */
@@ -693,12 +787,12 @@ export class TranscriptionSession {
     const typed = scrubError(
       isTranscriptionError(error)
         ? error
-        : new TranscriptionError(`transcription failed: ${(error as Error)?.message ?? String(error)}`, {
+        : new TranscriptionError(`transcription failed: ${describeThrown(error)}`, {
             kind: 'server',
             retryable: false,
             cause: error,
           }),
-      this.secrets,
+      this.config.secrets,
     );
     this.report({
       state: 'closed',
@@ -709,4 +803,10 @@ export class TranscriptionSession {
     this.dispose();
     subscriber.error(typed);
   }
+}
+
+/** What was thrown, as a phrase: an Error's message, or what the value was. */
+function describeThrown(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return error === null ? 'null' : `${typeof error} ${String(error).slice(0, 80)}`;
 }

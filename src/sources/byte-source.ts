@@ -12,7 +12,7 @@ import { PcmByteDecoder } from '../audio/pcm-bytes.js';
 import { looksLikeRiff } from '../audio/wav-header.js';
 import { WavStreamReader } from '../audio/wav-stream.js';
 import { badAudio, isTranscriptionError } from '../errors/transcription-error.js';
-import { claimUpstreamDemand } from '../flow/demand.js';
+import { claimUpstreamDemand } from '../flow/upstream-link.js';
 
 /**
  * The format of a source's bytes: raw PCM of a known format, a WAV file
@@ -36,6 +36,12 @@ function sniffingDecoder(raw: AudioFormat, name: string, options: DecoderOptions
   let head = new Uint8Array(0);
   let chosen: ChunkDecoder | undefined;
   return {
+    get pendingBytes() {
+      return chosen?.pendingBytes ?? 0;
+    },
+    get frameBytes() {
+      return chosen?.frameBytes ?? 1;
+    },
     bytesFor: (ms) => (chosen !== undefined ? chosen.bytesFor(ms) : HEADER_READ_BYTES),
     push(bytes) {
       if (chosen !== undefined) return chosen.push(bytes);
@@ -85,6 +91,10 @@ export interface ChunkDecoder {
   bytesFor(ms: number): number;
   /** At the end of the bytes: returns what is left to emit; throws if they ended where they must not. */
   finish(): AudioChunk | undefined;
+  /** Bytes held back: the start of a sample frame whose end has not arrived (at the end: not audio). */
+  readonly pendingBytes: number;
+  /** Bytes of one sample frame (1 before the format is known). */
+  readonly frameBytes: number;
 }
 
 /** A decoder for raw PCM of `format`, or for a WAV stream named `name` in messages. */
@@ -97,6 +107,10 @@ export function chunkDecoder(format: SourceFormat, name: string, options: Decode
   assertFormat(format, name);
   const decoder = new PcmByteDecoder(format, options);
   return {
+    get pendingBytes() {
+      return decoder.pendingBytes;
+    },
+    frameBytes: decoder.frameBytes,
     bytesFor: (ms) => bytesForMs(format, ms),
     push(bytes) {
       const samples = decoder.push(bytes);
@@ -140,12 +154,14 @@ export function fromByteReader(
       return closing;
     };
 
-    // Subscribed under flow control (controlled(), transcribe()), the source
-    // reads only what is asked for; otherwise as fast as its consumer takes it.
-    const demand = claimUpstreamDemand(name);
+    // Subscribed under flow control (controlled(), transcribe()), however deep, the
+    // source reads only what is asked for; otherwise as fast as its consumer takes it.
+    const claim = claimUpstreamDemand(subscriber);
+    const demand = claim?.demand;
+    const deliver = (chunk: AudioChunk): void => subscriber.next(chunk);
     const emit = (chunk: AudioChunk): void => {
-      subscriber.next(chunk);
-      demand?.consume(framesToMs(frameCount(chunk), chunk.format.sampleRate));
+      if (demand === undefined) subscriber.next(chunk);
+      else demand.handOut(framesToMs(frameCount(chunk), chunk.format.sampleRate), deliver, chunk);
     };
 
     const run = async (): Promise<void> => {
@@ -159,8 +175,11 @@ export function fromByteReader(
       for (;;) {
         let limit: number | undefined;
         if (demand !== undefined) {
-          await demand.whenDemanded();
-          if (closed) return;
+          // Another source answering the same demand (a merge) may have taken what woke this one.
+          while (demand.outstanding <= 0) {
+            await demand.whenDemanded();
+            if (closed) return;
+          }
           limit = decoder.bytesFor(demand.outstanding);
         }
         const bytes = await reader.read(limit);
@@ -172,11 +191,21 @@ export function fromByteReader(
       }
       const last = decoder.finish();
       if (last !== undefined) emit(last);
+      if (decoder.pendingBytes > 0) {
+        claim?.notice({
+          type: 'trailing-bytes',
+          source: name,
+          bytes: decoder.pendingBytes,
+          frameBytes: decoder.frameBytes,
+        });
+      }
+      claim?.release();
       await release();
       subscriber.complete();
     };
 
     run().catch(async (error: unknown) => {
+      claim?.release();
       await release();
       if (closed) return;
       subscriber.error(
@@ -188,6 +217,7 @@ export function fromByteReader(
 
     return () => {
       closed = true;
+      claim?.release();
       demand?.release();
       void release();
     };

@@ -1,7 +1,11 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { handshakeError } from '../errors/close-codes.js';
 import { redactUrl } from '../errors/redact.js';
+import { parseRetryAfter } from '../errors/retry-after.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
+import { packageRoot } from '../server/package-root.js';
 import { maskGenerator } from './frame-mask.js';
 import { type ByteSocket, MaskedFrameWriter } from './masked-frame-writer.js';
 import type {
@@ -37,6 +41,53 @@ function networkError(error: Error & { code?: string }, url: string): Transcript
 
 const generateMask = maskGenerator();
 
+/** The code of the warning for a `ws` without the private socket the driver writes to. */
+export const WS_PRIVATE_WARNING = 'RXJS_TRANSCRIBE_WS_PRIVATE';
+
+/**
+ * The byte socket under a `ws` WebSocket that binary frames can be written to
+ * directly (decision 0012), or why not. It must be `_socket`, a socket with
+ * `write` and a numeric `writableLength`; `ws`'s own frames (text, pings,
+ * close) must go to that same socket, and none of them compressed, so that
+ * they and the driver's frames never interleave within a frame. Read once, at
+ * open: `ws` sets `_socket` before it reports open and never changes it.
+ */
+function privateSocketOf(socket: WebSocket): ByteSocket | string {
+  const inner = socket as unknown as { _socket?: unknown; _sender?: { _socket?: unknown } | null };
+  const raw = inner._socket as { write?: unknown; writableLength?: unknown } | null | undefined;
+  if (typeof raw !== 'object' || raw === null) return 'it has no _socket';
+  if (typeof raw.write !== 'function' || typeof raw.writableLength !== 'number')
+    return 'its _socket is not a byte socket with write() and a numeric writableLength';
+  if (inner._sender?._socket !== raw) return 'its sender does not write to its _socket';
+  if (socket.extensions !== '') return `it negotiated extensions (${socket.extensions})`;
+  return raw as ByteSocket;
+}
+
+/** The version of the `ws` this package resolves, if it can be read. */
+function installedWsVersion(): string | undefined {
+  try {
+    const require = createRequire(join(packageRoot(), 'package.json'));
+    return (require('ws/package.json') as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+let warnedPrivate = false;
+
+/** Says, once per process, that binary frames go through `ws.send` (correct, but copied per frame). */
+function warnNoPrivateSocket(why: string, wsVersion: () => string | undefined): void {
+  if (warnedPrivate) return;
+  warnedPrivate = true;
+  const version = wsVersion();
+  process.emitWarning(
+    `rxjs-transcribe: cannot write audio frames to the socket under ws${version !== undefined ? ` ${version}` : ''} ` +
+      `(${why}), so audio goes through ws.send instead: correct, but slower (ws copies every frame to mask ` +
+      'it). This library is tested with the ws versions its package.json allows.',
+    { code: WS_PRIVATE_WARNING, detail: 'See docs/decisions/0012-own-frame-writer.md.' },
+  );
+}
+
 /**
  * What the transport calls on a `ws` socket: a class, so that every session's
  * driver shares one prototype (object literals with getters gave each session
@@ -46,6 +97,11 @@ class NodeSocketDriver implements SocketDriver {
   /** Binary frames are masked and written here, from a buffer reused across frames (decision 0012). */
   private readonly writer = new MaskedFrameWriter(generateMask);
   private batching = false;
+  /**
+   * The socket under `ws` that binary frames are written to, found at open; undefined
+   * before, and for a `ws` not in the shape relied on (then they go through `ws.send`).
+   */
+  private raw: ByteSocket | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -53,10 +109,15 @@ class NodeSocketDriver implements SocketDriver {
     private readonly stopReporting: () => void,
   ) {}
 
-  /** The open TCP (or TLS) socket under `ws`, if the connection is open. */
+  /** At open: binary frames are written to `raw` from now on. */
+  writeTo(raw: ByteSocket): void {
+    this.raw = raw;
+  }
+
+  /** The open TCP (or TLS) socket under `ws`, if the connection is open and frames are written to it. */
   private openSocket(): ByteSocket | undefined {
     if (this.socket.readyState !== WebSocket.OPEN) return undefined;
-    return (this.socket as unknown as { _socket?: ByteSocket })._socket;
+    return this.raw;
   }
 
   send(data: WireMessage, onSent?: () => void): void {
@@ -117,16 +178,33 @@ class NodeSocketDriver implements SocketDriver {
   }
 }
 
+/**
+ * The Node.js socket driver on `WebSocketClass` (`ws`'s, or one like it: the
+ * tests run it on each `ws` version package.json allows). `wsVersion` names
+ * that version in the warning for a `ws` whose socket cannot be written to.
+ * Internal: not exported from the package.
+ */
+export function nodeSocketFactoryFor(
+  WebSocketClass: typeof WebSocket,
+  wsVersion: () => string | undefined = () => undefined,
+): SocketFactory {
+  return (url, options, handlers) => openNodeSocket(WebSocketClass, wsVersion, url, options, handlers);
+}
+
 /** The socket driver for Node.js, on the `ws` package: send callbacks, handshake status, headers. */
-export const nodeSocketFactory: SocketFactory = (
+export const nodeSocketFactory: SocketFactory = nodeSocketFactoryFor(WebSocket, installedWsVersion);
+
+function openNodeSocket(
+  WebSocketClass: typeof WebSocket,
+  wsVersion: () => string | undefined,
   url: string,
   options: SocketOptions,
   handlers: SocketHandlers,
-): SocketDriver => {
+): SocketDriver {
   let reporting = true;
   let opened = false;
   const shown = redactUrl(url);
-  const socket = new WebSocket(url, options.protocols ? [...options.protocols] : undefined, {
+  const socket = new WebSocketClass(url, options.protocols ? [...options.protocols] : undefined, {
     headers: options.headers ? { ...options.headers } : undefined,
     handshakeTimeout: options.connectTimeoutMs,
     perMessageDeflate: false,
@@ -145,9 +223,17 @@ export const nodeSocketFactory: SocketFactory = (
     if (heartbeat !== undefined) clearInterval(heartbeat);
     heartbeat = undefined;
   };
+  const driver = new NodeSocketDriver(socket, options.closeTimeoutMs, () => {
+    reporting = false;
+    stopHeartbeat();
+  });
   socket.on('open', () => {
     opened = true;
     heard = Date.now();
+    // Decided once, here, so that a frame costs no check of its own.
+    const raw = privateSocketOf(socket);
+    if (typeof raw === 'string') warnNoPrivateSocket(raw, wsVersion);
+    else driver.writeTo(raw);
     const beat = options.heartbeat;
     if (beat !== undefined) {
       heartbeat = setInterval(
@@ -186,7 +272,13 @@ export const nodeSocketFactory: SocketFactory = (
     );
   });
   socket.on('unexpected-response', (request, response) => {
-    report('error', handshakeError(response.statusCode ?? 0, shown));
+    const status = response.statusCode ?? 0;
+    // A server that sheds load may say when to come back: the session waits at least that long.
+    const retryAfterMs =
+      status === 429 || status === 503
+        ? parseRetryAfter(response.headers['retry-after'], Date.now())
+        : undefined;
+    report('error', handshakeError(status, shown, retryAfterMs));
     request.destroy();
     socket.terminate();
   });
@@ -214,8 +306,5 @@ export const nodeSocketFactory: SocketFactory = (
     report('close', code, reason.toString('utf8'));
   });
 
-  return new NodeSocketDriver(socket, options.closeTimeoutMs, () => {
-    reporting = false;
-    stopHeartbeat();
-  });
-};
+  return driver;
+}
