@@ -106,7 +106,7 @@ describe('reconnects that lose no words (synthetic engine)', () => {
       expect(states[0]).toBe('connecting');
       expect(states).toContain('reconnecting');
       expect(states.at(-1)).toBe('closed');
-      expect(statuses.at(-1)).toEqual({ state: 'closed', code: 1000 });
+      expect(statuses.at(-1)).toEqual({ state: 'closed', code: 1000, session: 1 });
     } finally {
       await restarts;
       await live.close();

@@ -48,10 +48,16 @@ describe('no secret in logs, errors, statuses or metrics', () => {
   it('a working session with a token in the URL and in headers', async () => {
     const server = await startServer({ port: 0, engine: 'synthetic' });
     try {
-      const said = await everythingSaid(`${server.url}/?token=SECRET-URL-TOKEN&lang=en`);
+      const said = await everythingSaid(`${server.url}/?token=SECRET-URL-TOKEN&lang=en`, {
+        safeQueryParams: ['lang'],
+      });
       expect(said).toMatch(/connection open/);
-      expect(said).toMatch(/token=\*\*\*&lang=en/); // the URL is shown, redacted
+      expect(said).toMatch(/token=\*\*\*&lang=en/); // the URL is shown, redacted but for what is marked safe
       expect(said).not.toMatch(/SECRET/);
+      // Unmarked, every query value is hidden, under any name.
+      const unmarked = await everythingSaid(`${server.url}/?jwt=SECRETJWT1&lang=en`);
+      expect(unmarked).toMatch(/jwt=\*\*\*&lang=\*\*\*/);
+      expect(unmarked).not.toMatch(/SECRET/);
     } finally {
       await server.close();
     }
@@ -91,5 +97,41 @@ describe('no secret in logs, errors, statuses or metrics', () => {
       http401.closeAllConnections();
       await new Promise<void>((resolve) => http401.close(() => resolve()));
     }
+  });
+
+  it('a token as a path segment, or named by the user, is hidden too; so is a bad URL in option errors', async () => {
+    const server = await startServer({ port: 0, engine: 'synthetic' });
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    // A server that quotes back what it was given, path and all, in its close reason.
+    wss.on('connection', (socket, request) => socket.close(4001, `refused ${request.url}`));
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    try {
+      const port = (wss.address() as AddressInfo).port;
+      const said = await everythingSaid(`ws://127.0.0.1:${port}/v1/stream/SECRETa1b2c3d4e5f6g7h8/live`, {
+        secrets: ['SECRET-EXTRA'],
+        headers: { ...HEADERS, 'x-trace': 'SECRET-EXTRA' },
+      });
+      expect(said).toMatch(/server closed with 4001: refused \/v1\/stream\/\*\*\*\/live/);
+      expect(said).not.toMatch(/SECRET/);
+      const working = await everythingSaid(`${server.url}/v1/SECRETtoken0123456789`);
+      expect(working).toMatch(/connection open/);
+      expect(working).not.toMatch(/SECRET/);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await server.close();
+    }
+    for (const url of ['http://h/?token=SECRET-X', 'ws:/h?token=SECRET-X', 'SECRET-X']) {
+      expect(() => transcribe({ url })).toThrow(TypeError);
+      try {
+        transcribe({ url });
+      } catch (error) {
+        expect((error as Error).message).not.toMatch(/SECRET/);
+      }
+    }
+    const badHeader = { authorization: 42 } as unknown as Record<string, string>;
+    expect(() => transcribe({ url: 'ws://h/?token=SECRET-X', headers: badHeader })).toThrow(
+      /header "authorization" must be a string, got a number/,
+    );
   });
 });

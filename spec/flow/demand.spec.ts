@@ -50,9 +50,9 @@ describe('Demand', () => {
   it('hands out: consumed before delivery, delivering only during it', () => {
     const demand = new Demand();
     demand.request(100);
-    const seen: Array<[number, boolean]> = [];
-    demand.handOut(40, (value: number) => seen.push([demand.outstanding, demand.delivering]), 1);
-    expect(seen).toEqual([[60, true]]);
+    const seen: Array<[number, number, boolean]> = [];
+    demand.handOut(40, (value: number) => seen.push([value, demand.outstanding, demand.delivering]), 7);
+    expect(seen).toEqual([[7, 60, true]]);
     expect(demand.delivering).toBe(false);
     expect(demand.consumed).toBe(40);
   });

@@ -5,8 +5,8 @@ import {
   Observable,
   of,
   repeat,
-  type Subscriber,
   Subject,
+  type Subscriber,
   share,
   switchMap,
   take,
@@ -17,6 +17,7 @@ import { Demand } from '../../src/flow/demand.js';
 import {
   claimUpstreamDemand,
   findUpstreamLink,
+  keepUpstreamLink,
   type UpstreamLink,
   withUpstreamLink,
 } from '../../src/flow/upstream-link.js';
@@ -38,7 +39,14 @@ describe('the upstream link', () => {
   it('is found by sources however deep and however late they are subscribed', () => {
     const cases: Array<[string, (source: Observable<number>) => Observable<number>]> = [
       ['directly', (s) => s],
-      ['through map and tap', (s) => s.pipe(map((x) => x), tap())],
+      [
+        'through map and tap',
+        (s) =>
+          s.pipe(
+            map((x) => x),
+            tap(),
+          ),
+      ],
       ['the second of a concat', (s) => concat(of(0), s)],
       ['every round of a repeat', (s) => s.pipe(repeat(3))],
       ['a defer', (s) => defer(() => s)],
@@ -62,11 +70,49 @@ describe('the upstream link', () => {
     expect(found).toEqual([own, own]);
   });
 
-  it('is not found through share() or outside any link, so those sources push', () => {
+  it('is not found outside any link, nor by a shared source subscribed later: those push', () => {
     const found: Array<UpstreamLink | undefined> = [];
     probe(found).subscribe();
-    withUpstreamLink(probe(found).pipe(share()), link()).subscribe();
+    const shared = probe(found).pipe(share());
+    const later = new Subject<void>();
+    withUpstreamLink(later.pipe(switchMap(() => shared)), link()).subscribe();
+    later.next();
     expect(found).toEqual([undefined, undefined]);
+  });
+
+  it('reaches through an operator that subscribes with an observer of its own: at once, and later with keepUpstreamLink', () => {
+    const found: Array<UpstreamLink | undefined> = [];
+    const own = link();
+    const later = new Subject<void>();
+    // A hand-written operator: a fresh observer breaks the chain of subscribers.
+    const relay =
+      (keep: boolean) =>
+      (source: Observable<number>): Observable<number> =>
+        new Observable<number>((subscriber) => {
+          const upstream = keep ? keepUpstreamLink(source, subscriber) : source;
+          return upstream.subscribe({
+            next: (x) => subscriber.next(x),
+            error: (e) => subscriber.error(e),
+            complete: () => subscriber.complete(),
+          });
+        });
+    withUpstreamLink(probe(found).pipe(relay(false)), own).subscribe();
+    withUpstreamLink(
+      later.pipe(
+        switchMap(() => probe(found)),
+        relay(true),
+      ),
+      own,
+    ).subscribe();
+    withUpstreamLink(
+      later.pipe(
+        switchMap(() => probe(found)),
+        relay(false),
+      ),
+      own,
+    ).subscribe();
+    later.next();
+    expect(found).toEqual([own, own, undefined]);
   });
 
   it('keeps two consumers apart: each source finds its own', () => {
@@ -74,7 +120,13 @@ describe('the upstream link', () => {
     const a = link();
     const b = link();
     const slow = new Subject<void>();
-    withUpstreamLink(slow.pipe(take(1), switchMap(() => probe(found))), a).subscribe();
+    withUpstreamLink(
+      slow.pipe(
+        take(1),
+        switchMap(() => probe(found)),
+      ),
+      a,
+    ).subscribe();
     withUpstreamLink(probe(found), b).subscribe();
     slow.next();
     expect(found).toEqual([b, a]);

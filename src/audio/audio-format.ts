@@ -91,7 +91,8 @@ export function assertFormat(format: AudioFormat, where = 'audio format'): void 
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)})`;
+  if (typeof value === 'string')
+    return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)})`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return `the ${typeof value} ${String(value)}`;
   }
@@ -109,17 +110,26 @@ export function describeValue(value: unknown): string {
  */
 export function assertAudioChunk(value: unknown, where: string): asserts value is AudioChunk {
   const chunk = value as Partial<AudioChunk> | null | undefined;
-  if (typeof chunk !== 'object' || chunk === null || typeof chunk.format !== 'object' || chunk.format === null) {
+  if (
+    typeof chunk !== 'object' ||
+    chunk === null ||
+    typeof chunk.format !== 'object' ||
+    chunk.format === null
+  ) {
     const hint =
       ArrayBuffer.isView(value) || value instanceof ArrayBuffer
         ? ' (bytes: decode them with decodePcm(format), or use a source such as fromReadable)'
         : '';
-    throw badAudio(`${where}: expected an AudioChunk ({ format, samples }), got ${describeValue(value)}${hint}`);
+    throw badAudio(
+      `${where}: expected an AudioChunk ({ format, samples }), got ${describeValue(value)}${hint}`,
+    );
   }
   const { format, samples } = chunk;
   const isInt16 = samples instanceof Int16Array;
   if (!isInt16 && !(samples instanceof Float32Array)) {
-    throw badAudio(`${where}: an AudioChunk's samples must be an Int16Array or a Float32Array, got ${describeValue(samples)}`);
+    throw badAudio(
+      `${where}: an AudioChunk's samples must be an Int16Array or a Float32Array, got ${describeValue(samples)}`,
+    );
   }
   if (isInt16 !== (format.encoding === 'pcm_s16le')) {
     throw badAudio(

@@ -15,9 +15,14 @@ export function quoteMessage(data: WireMessage): string {
  * session knows: kind `protocol`, not retryable (the same server would say it
  * again), quoting the message (the session scrubs secrets from every error).
  */
-export function protocolError(protocol: string, detail: string, data: WireMessage): TranscriptionError {
+export function protocolError(
+  protocol: string,
+  detail: string,
+  data: WireMessage,
+  verb: 'read' | 'accept' = 'accept',
+): TranscriptionError {
   return new TranscriptionError(
-    `the ${protocol} server sent a message this client cannot accept (${detail}): ${quoteMessage(data)}`,
+    `the ${protocol} server sent a message this client cannot ${verb} (${detail}): ${quoteMessage(data)}`,
     { kind: 'protocol', retryable: false },
   );
 }

@@ -11,7 +11,12 @@ export interface RedactionOptions {
  * a token's alphabet, with letters and digits (a JWT, an API key, a signed id).
  */
 function looksLikeToken(segment: string): boolean {
-  return segment.length >= 16 && /^[A-Za-z0-9._~+=%-]+$/.test(segment) && /\d/.test(segment) && /[A-Za-z]/.test(segment);
+  return (
+    segment.length >= 16 &&
+    /^[A-Za-z0-9._~+=%-]+$/.test(segment) &&
+    /\d/.test(segment) &&
+    /[A-Za-z]/.test(segment)
+  );
 }
 
 function isSafe(name: string, options: RedactionOptions): boolean {
@@ -31,6 +36,10 @@ export function redactUrl(url: string, options: RedactionOptions = {}): string {
   } catch {
     return '<a URL that does not parse>';
   }
+  const tokenInPath = parsed.pathname.split('/').some(looksLikeToken);
+  const secretQuery = [...parsed.searchParams.keys()].some((name) => !isSafe(name, options));
+  // Nothing to hide: the URL as the user wrote it.
+  if (parsed.username === '' && parsed.password === '' && !tokenInPath && !secretQuery) return url;
   if (parsed.username !== '') parsed.username = '***';
   if (parsed.password !== '') parsed.password = '***';
   const path = parsed.pathname
@@ -38,9 +47,13 @@ export function redactUrl(url: string, options: RedactionOptions = {}): string {
     .map((segment) => (looksLikeToken(segment) ? '***' : segment))
     .join('/');
   const query = [...parsed.searchParams]
-    .map(([name, value]) => `${encodeURIComponent(name)}=${isSafe(name, options) ? encodeURIComponent(value) : '***'}`)
+    .map(
+      ([name, value]) =>
+        `${encodeURIComponent(name)}=${isSafe(name, options) ? encodeURIComponent(value) : '***'}`,
+    )
     .join('&');
-  const auth = parsed.username !== '' ? `${parsed.username}${parsed.password !== '' ? `:${parsed.password}` : ''}@` : '';
+  const auth =
+    parsed.username !== '' ? `${parsed.username}${parsed.password !== '' ? `:${parsed.password}` : ''}@` : '';
   return `${parsed.protocol}//${auth}${parsed.host}${path}${query !== '' ? `?${query}` : ''}`;
 }
 

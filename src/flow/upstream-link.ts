@@ -33,24 +33,52 @@ const LINK = Symbol.for('rxjs-transcribe.upstream-link');
 const MAX_HOPS = 256;
 
 /**
+ * Links under way: set only while `withUpstreamLink` subscribes, for the
+ * sources subscribed synchronously inside by an operator that breaks the chain
+ * of subscribers (one that subscribes upstream with an observer of its own).
+ */
+const subscribing: UpstreamLink[] = [];
+
+/**
  * The source, subscribed with its subscriber carrying `link`. A source
  * subscribed later and deeper (the second file of a `concat`, a `switchMap`
  * into a new file, a `repeat`) finds it too, through the chain of subscribers
- * RxJS builds from it to the consumer: the link travels with the subscription,
- * not through any global.
+ * RxJS builds from it to the consumer: the link travels with the subscription.
  */
 export function withUpstreamLink<T>(source: Observable<T>, link: UpstreamLink): Observable<T> {
   return new Observable<T>((subscriber) => {
     (subscriber as unknown as Record<symbol, UpstreamLink>)[LINK] = link;
-    return source.subscribe(subscriber);
+    subscribing.push(link);
+    try {
+      return source.subscribe(subscriber);
+    } finally {
+      subscribing.pop();
+    }
   });
+}
+
+/**
+ * For an operator that subscribes upstream with an observer of its own (which
+ * breaks the chain of subscribers): `source` carrying the link that
+ * `downstream` leads to, so that sources above it find it even when they are
+ * subscribed later. `source` itself when there is none.
+ *
+ * @example
+ * (source) => new Observable((subscriber) =>
+ *   keepUpstreamLink(source, subscriber).subscribe({ next: (c) => subscriber.next(gain(c)), ... }))
+ */
+export function keepUpstreamLink<T>(source: Observable<T>, downstream: Subscriber<unknown>): Observable<T> {
+  const link = findUpstreamLink(downstream);
+  return link === undefined ? source : withUpstreamLink(source, link);
 }
 
 /**
  * The link of the consumer `subscriber` leads to, if any: walks from a source's
  * subscriber down the chain of operators' subscribers to the consumer's. A
- * chain broken on purpose (`share()`, a Subject, `subscribe` with a fresh
- * observer) leads nowhere, and the source then pushes as fast as it is taken.
+ * chain that an operator broke (it subscribed upstream with an observer of its
+ * own, and not through `keepUpstreamLink`) still leads to the link of the
+ * subscription under way, if the source is subscribed synchronously inside it.
+ * `share()` and Subjects lead nowhere when subscribed later: such sources push.
  */
 export function findUpstreamLink(subscriber: Subscriber<unknown>): UpstreamLink | undefined {
   let at: unknown = subscriber;
@@ -60,7 +88,7 @@ export function findUpstreamLink(subscriber: Subscriber<unknown>): UpstreamLink 
     // RxJS subscribers pass on to `destination` (the next subscriber towards the consumer).
     at = (at as { destination?: unknown }).destination;
   }
-  return undefined;
+  return subscribing.at(-1);
 }
 
 /**

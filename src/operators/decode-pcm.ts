@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { type AudioChunk, type AudioFormat, assertFormat } from '../audio/audio-format.js';
 import { PcmByteDecoder } from '../audio/pcm-bytes.js';
-import { findUpstreamLink } from '../flow/upstream-link.js';
+import { findUpstreamLink, keepUpstreamLink } from '../flow/upstream-link.js';
 import { asBytes } from '../sources/byte-source.js';
 
 /**
@@ -17,7 +17,7 @@ export function decodePcm(format: AudioFormat): OperatorFunction<Uint8Array, Aud
     new Observable<AudioChunk>((subscriber) => {
       const decoder = new PcmByteDecoder(format);
       const link = findUpstreamLink(subscriber);
-      return source.subscribe({
+      return keepUpstreamLink(source, subscriber).subscribe({
         next(bytes) {
           let samples: AudioChunk['samples'] | undefined;
           try {

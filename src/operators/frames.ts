@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { AudioChunk, AudioFrame } from '../audio/audio-format.js';
 import { Framer, samplesPerFrame } from '../audio/framer.js';
+import { keepUpstreamLink } from '../flow/upstream-link.js';
 
 export { samplesPerFrame };
 
@@ -39,7 +40,7 @@ export function frames(options: FramesOptions = {}): OperatorFunction<AudioChunk
           return subscriber.closed;
         },
       };
-      return source.subscribe({
+      return keepUpstreamLink(source, subscriber).subscribe({
         next(chunk) {
           try {
             framer.push(chunk, sink);

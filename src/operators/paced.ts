@@ -6,6 +6,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { type AudioChunk, frameCount, framesToMs } from '../audio/audio-format.js';
+import { keepUpstreamLink } from '../flow/upstream-link.js';
 
 /** Options of {@link paced}. */
 export interface PacedOptions {
@@ -49,7 +50,7 @@ export function paced(options: PacedOptions = {}): OperatorFunction<AudioChunk, 
         if (sourceDone) subscriber.complete();
       };
 
-      const subscription = source.subscribe({
+      const subscription = keepUpstreamLink(source, subscriber).subscribe({
         next(chunk) {
           startedAt ??= scheduler.now();
           audioMs += framesToMs(frameCount(chunk), chunk.format.sampleRate);

@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { AudioChunk } from '../audio/audio-format.js';
 import { Pcm16Normaliser } from '../audio/pcm16-normaliser.js';
+import { keepUpstreamLink } from '../flow/upstream-link.js';
 
 /** Options of {@link toPcm16}. */
 export interface ToPcm16Options {
@@ -18,7 +19,7 @@ export function toPcm16(options: ToPcm16Options = {}): OperatorFunction<AudioChu
   return (source) =>
     new Observable<AudioChunk>((subscriber) => {
       const normaliser = new Pcm16Normaliser(options.sampleRate);
-      return source.subscribe({
+      return keepUpstreamLink(source, subscriber).subscribe({
         next(chunk) {
           let out: AudioChunk | undefined;
           try {

@@ -179,7 +179,11 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 
 /** An option's bad value, as a message may show it (never a string's contents: it could be a secret). */
 function describeOption(value: unknown): string {
-  return typeof value === 'number' ? String(value) : typeof value === 'string' ? 'a string' : String(typeof value);
+  return typeof value === 'number'
+    ? String(value)
+    : typeof value === 'string'
+      ? 'a string'
+      : String(typeof value);
 }
 
 /**
@@ -202,13 +206,16 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
   }
   const redaction = { safeQueryParams: options.safeQueryParams ?? [] };
   if (typeof options.url !== 'string' || !/^wss?:\/\//i.test(options.url)) {
-    const shown = typeof options.url === 'string' ? redactUrl(options.url, redaction) : describeOption(options.url);
+    const shown =
+      typeof options.url === 'string' ? redactUrl(options.url, redaction) : describeOption(options.url);
     throw new TypeError(`transcribe: url must be a ws:// or wss:// URL, got ${shown}`);
   }
   if (options.headers !== undefined) {
     for (const [name, value] of Object.entries(options.headers)) {
       if (typeof value !== 'string') {
-        throw new TypeError(`transcribe: header ${JSON.stringify(name)} must be a string, got ${describeOption(value)}`);
+        throw new TypeError(
+          `transcribe: header ${JSON.stringify(name)} must be a string, got a ${typeof value}`,
+        );
       }
     }
   }
@@ -239,7 +246,9 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     ...(options.socketFactory !== undefined ? { socketFactory: options.socketFactory } : {}),
   };
   if (!(config.readAheadMs >= 0) || !Number.isFinite(config.readAheadMs)) {
-    throw new RangeError(`transcribe: readAheadMs must be 0 or more, got ${describeOption(config.readAheadMs)}`);
+    throw new RangeError(
+      `transcribe: readAheadMs must be 0 or more, got ${describeOption(config.readAheadMs)}`,
+    );
   }
   if (config.windowMs < config.frameMs) {
     throw new RangeError(
@@ -307,7 +316,8 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
 
   const metrics$ = sampled(userScheduler, every, (lateMs) => {
     const platform = platformSample(lateMs);
-    const picked = live.size > 0 || closedSinceSample.size > 0 ? [...closedSinceSample, ...live] : latest ? [latest] : [];
+    const picked =
+      live.size > 0 || closedSinceSample.size > 0 ? [...closedSinceSample, ...live] : latest ? [latest] : [];
     closedSinceSample.clear();
     return { samples: picked.map((session) => session.metrics(platform)), done: false };
   });
@@ -378,7 +388,12 @@ function sessionLogger(logger: TranscribeLogger | undefined, url: string) {
           return;
         case 'reconnecting':
           logger.warn(
-            { ...base, attempt: status.attempt, delayMs: Math.round(status.delayMs), error: describe(status.error) },
+            {
+              ...base,
+              attempt: status.attempt,
+              delayMs: Math.round(status.delayMs),
+              error: describe(status.error),
+            },
             'connection lost; reconnecting',
           );
           return;
@@ -411,7 +426,10 @@ function describe(error: {
 }
 
 /** What the platform tells of itself for a metrics sample: the JS heap in use, and the timer's lateness. */
-function platformSample(eventLoopDelayMs: number | undefined): { heapUsedBytes?: number; eventLoopDelayMs?: number } {
+function platformSample(eventLoopDelayMs: number | undefined): {
+  heapUsedBytes?: number;
+  eventLoopDelayMs?: number;
+} {
   return { ...heapSample(), ...(eventLoopDelayMs !== undefined ? { eventLoopDelayMs } : {}) };
 }
 

@@ -26,7 +26,12 @@ export function resultProblem(result: ProtocolResult): string | undefined {
 }
 
 function timeProblem(startMs: unknown, endMs: unknown, what: string): string | undefined {
-  if (typeof startMs !== 'number' || !Number.isFinite(startMs) || typeof endMs !== 'number' || !Number.isFinite(endMs)) {
+  if (
+    typeof startMs !== 'number' ||
+    !Number.isFinite(startMs) ||
+    typeof endMs !== 'number' ||
+    !Number.isFinite(endMs)
+  ) {
     return `${what} has times that are not finite numbers (${startMs} to ${endMs} ms)`;
   }
   if (startMs < 0) return `${what} starts at a negative time (${startMs} ms)`;

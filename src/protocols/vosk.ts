@@ -24,7 +24,7 @@ interface VoskWord {
 }
 
 function malformed(detail: string, data: WireMessage): TranscriptionError {
-  return protocolError('Vosk', detail, data);
+  return protocolError('Vosk', detail, data, 'read');
 }
 
 function isWord(value: unknown): value is VoskWord {
@@ -84,7 +84,8 @@ export function vosk(options: VoskOptions = {}): TranscriptionProtocol {
     let best: Record<string, unknown> = m;
     if (m.alternatives !== undefined) {
       const first: unknown = Array.isArray(m.alternatives) ? m.alternatives[0] : undefined;
-      if (typeof first !== 'object' || first === null) throw malformed('"alternatives" without a first object', data);
+      if (typeof first !== 'object' || first === null)
+        throw malformed('"alternatives" without a first object', data);
       best = first as Record<string, unknown>;
     }
     if (typeof best.text === 'string') {

@@ -1,6 +1,5 @@
 import {
   asapScheduler,
-  asyncScheduler,
   type Observable,
   type SchedulerAction,
   type SchedulerLike,
@@ -170,7 +169,11 @@ export class TranscriptionSession {
       // No token, key or credential of the URL or headers leaves in a status.
       const error = 'error' in update && update.error !== undefined ? update.error : undefined;
       const status = { ...update, session: id } as SessionStatus;
-      events.status(error === undefined ? status : { ...status, error: scrubError(error, config.secrets) } as SessionStatus);
+      events.status(
+        error === undefined
+          ? status
+          : ({ ...status, error: scrubError(error, config.secrets) } as SessionStatus),
+      );
     };
   }
 
@@ -263,6 +266,7 @@ export class TranscriptionSession {
         url: this.config.url,
         connectTimeoutMs: this.config.connectTimeoutMs,
         heartbeat: { intervalMs: this.config.deadAfterMs / 2, timeoutMs: this.config.deadAfterMs },
+        scheduler: this.config.scheduler,
         ...(protocols !== undefined ? { protocols } : {}),
         ...(Object.keys(headers).length > 0 ? { headers } : {}),
         ...(this.config.socketFactory !== undefined ? { socketFactory: this.config.socketFactory } : {}),

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import WebSocket from 'ws';
 import { handshakeError } from '../errors/close-codes.js';
 import { redactUrl } from '../errors/redact.js';
@@ -217,10 +218,13 @@ function openNodeSocket(
     (handlers[event] as (...a: Parameters<SocketHandlers[K]>) => void)(...args);
   };
 
-  let heard = Date.now();
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  // The session's clock when it has one (a test's virtual time), else the wall clock.
+  const clock = options.scheduler;
+  const now = clock !== undefined ? () => clock.now() : Date.now;
+  let heard = now();
+  let heartbeat: (() => void) | undefined;
   const stopHeartbeat = (): void => {
-    if (heartbeat !== undefined) clearInterval(heartbeat);
+    heartbeat?.();
     heartbeat = undefined;
   };
   const driver = new NodeSocketDriver(socket, options.closeTimeoutMs, () => {
@@ -229,42 +233,36 @@ function openNodeSocket(
   });
   socket.on('open', () => {
     opened = true;
-    heard = Date.now();
+    heard = now();
     // Decided once, here, so that a frame costs no check of its own.
     const raw = privateSocketOf(socket);
     if (typeof raw === 'string') warnNoPrivateSocket(raw, wsVersion);
     else driver.writeTo(raw);
     const beat = options.heartbeat;
     if (beat !== undefined) {
-      heartbeat = setInterval(
-        () => {
-          const silent = Date.now() - heard;
-          if (silent >= beat.timeoutMs) {
-            stopHeartbeat();
-            report(
-              'error',
-              new TranscriptionError(
-                `no answer to ping for ${beat.timeoutMs} ms from ${shown}: the connection is dead`,
-                {
-                  kind: 'timeout',
-                  retryable: true,
-                },
-              ),
-            );
-            socket.terminate();
-          } else if (silent >= beat.intervalMs) socket.ping();
-        },
-        Math.max(10, Math.min(beat.intervalMs, beat.timeoutMs) / 2),
-      );
-      heartbeat.unref?.();
+      const check = (): void => {
+        const silent = now() - heard;
+        if (silent >= beat.timeoutMs) {
+          stopHeartbeat();
+          report(
+            'error',
+            new TranscriptionError(
+              `no answer to ping for ${beat.timeoutMs} ms from ${shown}: the connection is dead`,
+              { kind: 'timeout', retryable: true },
+            ),
+          );
+          socket.terminate();
+        } else if (silent >= beat.intervalMs) socket.ping();
+      };
+      heartbeat = every(clock, Math.max(10, Math.min(beat.intervalMs, beat.timeoutMs) / 2), check);
     }
     report('open');
   });
   socket.on('pong', () => {
-    heard = Date.now();
+    heard = now();
   });
   socket.on('message', (data: Buffer, isBinary: boolean) => {
-    heard = Date.now();
+    heard = now();
     // Called directly, not through report(): its rest arguments were an array per message.
     if (!reporting) return;
     handlers.message(
@@ -276,7 +274,7 @@ function openNodeSocket(
     // A server that sheds load may say when to come back: the session waits at least that long.
     const retryAfterMs =
       status === 429 || status === 503
-        ? parseRetryAfter(response.headers['retry-after'], Date.now())
+        ? parseRetryAfter(response.headers['retry-after'], Date.now()) // an HTTP date is wall-clock time
         : undefined;
     report('error', handshakeError(status, shown, retryAfterMs));
     request.destroy();
@@ -307,4 +305,25 @@ function openNodeSocket(
   });
 
   return driver;
+}
+
+/**
+ * Runs `task` every `periodMs` on `scheduler` (a test's virtual clock), or on an
+ * unref'd interval without one; returns the function that stops it.
+ */
+function every(scheduler: SchedulerLike | undefined, periodMs: number, task: () => void): () => void {
+  if (scheduler !== undefined) {
+    let stopped = false;
+    const action = scheduler.schedule(function repeat(this: SchedulerAction<unknown>) {
+      task();
+      if (!stopped) this.schedule(undefined, periodMs);
+    }, periodMs);
+    return () => {
+      stopped = true;
+      action.unsubscribe();
+    };
+  }
+  const timer = setInterval(task, periodMs);
+  timer.unref?.();
+  return () => clearInterval(timer);
 }

@@ -1,3 +1,4 @@
+import type { SchedulerLike } from 'rxjs';
 import type { TranscriptionError } from '../errors/transcription-error.js';
 
 /** A message on the wire: text, or binary bytes. */
@@ -28,6 +29,8 @@ export interface SocketOptions {
    * arrived for `timeoutMs`, the connection is dead and fails as a timeout.
    */
   readonly heartbeat?: { readonly intervalMs: number; readonly timeoutMs: number };
+  /** The clock and timers of the heartbeat (the session's scheduler); the wall clock without one. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** One open (or opening) WebSocket, as the transport drives it. */

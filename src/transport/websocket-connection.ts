@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, type SchedulerLike } from 'rxjs';
 import { type CloseCodeClass, closeError } from '../errors/close-codes.js';
 import { redactUrl, scrub, secretsOf } from '../errors/redact.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
@@ -21,6 +21,8 @@ export interface ConnectOptions {
   readonly heartbeat?: { readonly intervalMs: number; readonly timeoutMs: number };
   /** Overrides the close-code table: return a class for a code, or undefined to keep the table's. */
   readonly classifyClose?: (code: number, reason: string) => CloseCodeClass | undefined;
+  /** The clock and timers of the heartbeat; the wall clock by default. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** An open connection, handed out by the `open` event. */
@@ -99,6 +101,7 @@ export function openConnection(options: ConnectOptions, events: ConnectionEvents
         connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
         closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
         ...(options.heartbeat !== undefined ? { heartbeat: options.heartbeat } : {}),
+        ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
       },
       {
         open() {
