@@ -1,37 +1,15 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import type { TranscriptionError } from '../../src/errors/transcription-error.js';
 import { transcribe } from '../../src/operators/transcribe.js';
 import { vosk } from '../../src/protocols/vosk.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { fromAsyncIterable } from '../../src/sources/from-async-iterable.js';
 import { fromFile } from '../../src/sources/from-file.js';
+import { hostileServer, voskLike } from '../helpers/hostile-server.js';
 import { activeResources, eventually } from '../helpers/resources.js';
 
 const SAMPLE = new URL('../../samples/sense-and-sensibility-0870.wav', import.meta.url).pathname;
-
-/** A WebSocket server on loopback that misbehaves as `onConnection` says. */
-async function rogueServer(
-  setup: (wss: WebSocketServer) => void,
-  options: ConstructorParameters<typeof WebSocketServer>[0] = {},
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const http = createServer();
-  const wss = new WebSocketServer({ server: http, ...options });
-  setup(wss);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    close: async () => {
-      for (const client of wss.clients) client.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
-  };
-}
 
 async function failure(url: string, options: Partial<Parameters<typeof transcribe>[0]> = {}, file = SAMPLE) {
   try {
@@ -77,8 +55,8 @@ describe('errors a user can act on', () => {
   });
 
   it('refused credentials: an auth error with the HTTP status, not retryable', async () => {
-    const rogue = await rogueServer(() => {}, {
-      verifyClient: (_info, done) => done(false, 401, 'Unauthorized'),
+    const rogue = await hostileServer(() => {}, {
+      refuse: () => 'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n',
     });
     try {
       const error = await failure(rogue.url, { headers: { authorization: 'Bearer wrong' } });
@@ -90,8 +68,8 @@ describe('errors a user can act on', () => {
   });
 
   it('a server that sends what Vosk never sends: a protocol error quoting it', async () => {
-    const rogue = await rogueServer((wss) =>
-      wss.on('connection', (socket) => socket.on('message', () => socket.send('<html>oops</html>'))),
+    const rogue = await hostileServer(({ socket }) =>
+      socket.on('message', () => socket.send('<html>oops</html>')),
     );
     try {
       const error = await failure(rogue.url);
@@ -103,9 +81,7 @@ describe('errors a user can act on', () => {
   });
 
   it('a server that closes normally before the final: a retryable server error', async () => {
-    const rogue = await rogueServer((wss) =>
-      wss.on('connection', (socket) => socket.once('message', () => socket.close(1000))),
-    );
+    const rogue = await hostileServer(({ socket }) => socket.once('message', () => socket.close(1000)));
     try {
       const error = await failure(rogue.url, { reconnect: false });
       expect(error).toMatchObject({ kind: 'server', retryable: true, closeCode: 1000 });
@@ -116,13 +92,7 @@ describe('errors a user can act on', () => {
   });
 
   it('a server that never answers the end of stream: a timeout, retryable', async () => {
-    const rogue = await rogueServer((wss) =>
-      wss.on('connection', (socket) =>
-        socket.on('message', (_data, binary) => {
-          if (binary) socket.send('{"partial": ""}');
-        }),
-      ),
-    );
+    const rogue = await hostileServer(voskLike({ eof: () => undefined, closeAfterEof: false }));
     try {
       const error = await failure(rogue.url, { finalTimeoutMs: 300, reconnect: false });
       expect(error).toMatchObject({ kind: 'timeout', retryable: true });

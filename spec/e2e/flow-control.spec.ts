@@ -1,7 +1,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filter, lastValueFrom, Subject, tap, toArray } from 'rxjs';
+import {
+  concat,
+  defer,
+  filter,
+  lastValueFrom,
+  type Observable,
+  repeat,
+  Subject,
+  switchMap,
+  tap,
+  toArray,
+} from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
 import { paced } from '../../src/operators/paced.js';
@@ -155,6 +166,61 @@ describe('flow control end to end', () => {
         ),
       );
       expect(t2.stats()?.emittedSamples).toBe(passed);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  it('reaches every source of a composition: concat, a switchMap into a new file, repeat', async () => {
+    // 20x real time: 8 s files take 0.4 s each to consume, so a source that read freely would be far ahead.
+    const server = await startServer({ port: 0, engine: 'synthetic', realtime: 20 });
+    try {
+      const files = [0, 1].map((i) => {
+        const path = join(dir, `eight-seconds-${i}.wav`);
+        const pcm = tenMinutesPcm.subarray(i * 8 * 32_000, (i + 1) * 8 * 32_000);
+        writeFileSync(path, Buffer.concat([wavHeader(pcm.length), pcm]));
+        return path;
+      });
+      const compositions: Array<[string, () => Observable<AudioChunk>, number]> = [
+        ['concat', () => concat(fromFile(files[0]!), fromFile(files[1]!)), 16],
+        [
+          'switchMap from a Subject of names, each file subscribed late',
+          () =>
+            defer(() => {
+              const names = new Subject<string>();
+              setTimeout(() => names.next(files[0]!), 10);
+              return names.pipe(
+                switchMap((name) =>
+                  fromFile(name).pipe(
+                    tap({ complete: () => (name === files[0] ? names.next(files[1]!) : names.complete()) }),
+                  ),
+                ),
+              );
+            }),
+          16,
+        ],
+        ['repeat', () => fromFile(files[0]!).pipe(repeat(2)), 16],
+      ];
+      for (const [name, make, seconds] of compositions) {
+        const before = server.stats().audioBytes;
+        let read = 0;
+        let worst = 0;
+        const t = transcribe({ url: server.url, windowMs: 500 });
+        await lastValueFrom(
+          make().pipe(
+            tap((chunk) => {
+              read += chunk.samples.byteLength;
+              worst = Math.max(worst, read - (server.stats().audioBytes - before));
+            }),
+            t,
+            toArray(),
+          ),
+        );
+        expect(t.stats()?.emittedMs, name).toBeCloseTo(seconds * 1000, -1);
+        expect(t.stats()?.droppedSamples, name).toBe(0);
+        // Window (500 ms) + read-ahead (250 ms) + a read's overshoot, for every file, not one file's 256 KB.
+        expect(worst, name).toBeLessThan(1500 * BYTES_PER_MS);
+      }
     } finally {
       await server.close();
     }

@@ -11,7 +11,8 @@ export interface ReconnectConfig extends BackoffSchedule {
 /** What to do after a connection failed. */
 export type ReconnectDecision =
   | { readonly retry: true; readonly attempt: number; readonly delayMs: number }
-  | { readonly retry: false };
+  /** `exhausted`: the error was retryable, but the budget is spent (`attempts` connections made no progress). */
+  | { readonly retry: false; readonly exhausted: boolean; readonly attempts: number };
 
 /** Failures that say something about the endpoint (not bad audio, an overflow, or the breaker itself). */
 function isEndpointFailure(error: unknown): boolean {
@@ -78,7 +79,9 @@ export class ReconnectPolicy {
     this.ticket = undefined;
     const config = this.config;
     const retryable = isTranscriptionError(error) && error.retryable;
-    if (config === undefined || !retryable || this.attempt >= config.maxRetries) return { retry: false };
+    if (config === undefined || !retryable || this.attempt >= config.maxRetries) {
+      return { retry: false, exhausted: config !== undefined && retryable, attempts: this.attempt + 1 };
+    }
     this.attempt += 1;
     let delayMs = backoffDelay(config, this.attempt, this.lastDelayMs, config.random);
     // The server said how long to wait (429, 503): never sooner, and never longer than maxDelayMs.

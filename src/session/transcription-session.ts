@@ -147,6 +147,10 @@ export class TranscriptionSession {
   private opened = 0;
   private openedAt = 0;
   private lastHeard = 0;
+  /** The latest failure of a connection (not of the breaker), for the error a session gives up with. */
+  private lastConnectionError: TranscriptionError | undefined;
+  /** Where the latest final on this connection ended, on the session's timeline (finals never reach back over it). */
+  private connectionFinalEndMs = 0;
   private finalTimer: Subscription | undefined;
   private retryTimer: Subscription | undefined;
   private deadTimer: Subscription | undefined;
@@ -309,8 +313,9 @@ export class TranscriptionSession {
     if (this.finished) return;
     const decision = this.policy.failed(error);
     this.detach();
+    if (error.kind !== 'breaker-open') this.lastConnectionError = error;
     if (!decision.retry) {
-      this.fail(error);
+      this.fail(decision.exhausted ? this.givenUp(error, decision.attempts) : error);
       return;
     }
     const { attempt, delayMs } = decision;
@@ -319,6 +324,24 @@ export class TranscriptionSession {
       this.retryTimer = undefined;
       this.connect();
     }, delayMs);
+  }
+
+  /** The error a session ends with once its retry budget is spent: the last cause, and how it came to that. */
+  private givenUp(error: TranscriptionError, attempts: number): TranscriptionError {
+    const cause = error.kind === 'breaker-open' ? this.lastConnectionError : undefined;
+    const tries = attempts === 1 ? '1 connection' : `${attempts} connections`;
+    return new TranscriptionError(
+      `${error.message} (gave up after ${tries} that made no progress${cause !== undefined ? `; the last failure: ${cause.message}` : ''})`,
+      {
+        kind: error.kind,
+        retryable: error.retryable,
+        ...(error.closeCode !== undefined ? { closeCode: error.closeCode } : {}),
+        ...(error.closeReason !== undefined ? { closeReason: error.closeReason } : {}),
+        ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+        ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+        cause: cause ?? error,
+      },
+    );
   }
 
   private onOpen(connection: Connection): void {
@@ -334,7 +357,7 @@ export class TranscriptionSession {
     const from = this.unfinalisedFrom;
     this.sendNext = this.answeredNext = from;
     this.offsetMs = from < this.store.end ? this.store.startMs(from) : this.audioMs;
-    this.answeredMs = this.sentEndMs = this.offsetMs;
+    this.answeredMs = this.sentEndMs = this.connectionFinalEndMs = this.offsetMs;
     this.watchForSilence();
     if (this.opened === 1) this.demand.request(this.config.windowMs);
     this.pump();
@@ -679,12 +702,24 @@ export class TranscriptionSession {
     return undefined;
   }
 
-  /** A result whose times reach past the audio sent on this connection (beyond rounding). */
+  /**
+   * A result whose times reach past the audio sent on this connection, or a
+   * final that reaches back over the final before it on this connection
+   * (beyond rounding, both). After a reconnect, finals over audio finalised on
+   * an earlier connection are expected (the resent audio): those are dropped.
+   */
   private timelineProblem(result: ProtocolResult): string | undefined {
     const sentMs = this.sentOnConnectionMs();
     const endMs = Math.max(result.endMs ?? 0, result.words.at(-1)?.endMs ?? 0);
     if (endMs > sentMs + RESULT_TIME_SLACK_MS) {
       return `times up to ${endMs} ms, past the ${Math.round(sentMs)} ms of audio sent on this connection`;
+    }
+    if (result.type === 'final') {
+      const startMs = result.words[0]?.startMs ?? result.startMs;
+      const previousEnd = this.connectionFinalEndMs - this.offsetMs;
+      if (startMs !== undefined && startMs < previousEnd - RESULT_TIME_SLACK_MS) {
+        return `a final from ${startMs} ms that reaches back over the final before it, which ended at ${Math.round(previousEnd)} ms`;
+      }
     }
     return undefined;
   }
@@ -738,6 +773,7 @@ export class TranscriptionSession {
       startMs = this.lastFinalEndMs;
       endMs = Math.max(startMs, this.answeredMs);
     }
+    if (endMs > this.connectionFinalEndMs) this.connectionFinalEndMs = endMs;
     if (endMs > this.lastFinalEndMs) {
       this.lastFinalEndMs = endMs;
       // Latency: from sending the frame that holds the utterance's last audio to now.

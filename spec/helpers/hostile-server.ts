@@ -1,0 +1,101 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+/** One connection to a hostile server, as its behaviour sees it. */
+export interface HostileConnection {
+  readonly socket: WebSocket;
+  /** 0 for the first connection to the server, counted up. */
+  readonly index: number;
+  readonly request: IncomingMessage;
+}
+
+export interface HostileServer {
+  readonly url: string;
+  /** WebSocket connections accepted so far (handshakes answered by `refuse` are not among them). */
+  readonly connections: number;
+  /** Handshakes seen, accepted or refused. */
+  readonly handshakes: number;
+  close(): Promise<void>;
+}
+
+export interface HostileOptions {
+  /**
+   * Answers the handshake itself when it returns a raw HTTP response (e.g.
+   * "HTTP/1.1 429 ...\r\n\r\n"); undefined lets the WebSocket upgrade go on.
+   */
+  readonly refuse?: (handshake: number) => string | undefined;
+}
+
+/**
+ * A WebSocket server on loopback that misbehaves as `behave` says, once per
+ * connection: the one small fake server of each hostile-server test.
+ */
+export async function hostileServer(
+  behave: (connection: HostileConnection) => void,
+  options: HostileOptions = {},
+): Promise<HostileServer> {
+  const http = createServer();
+  const wss = new WebSocketServer({ noServer: true });
+  let connections = 0;
+  let handshakes = 0;
+  http.on('upgrade', (request, socket: Socket, head) => {
+    const refusal = options.refuse?.(handshakes++);
+    if (refusal !== undefined) {
+      socket.end(refusal);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const index = connections++;
+      behave({ socket: ws, index, request });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    get connections() {
+      return connections;
+    },
+    get handshakes() {
+      return handshakes;
+    },
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** What a Vosk server replies to each message: a partial per audio frame, a final to EOF (then 1000). */
+export interface VoskScript {
+  /** The reply to the n-th audio frame of the connection (1-based); default `{"partial": ""}`. */
+  readonly audio?: (n: number, connection: HostileConnection) => string | readonly string[] | undefined;
+  /** The reply to EOF; default `{"text": ""}`. */
+  readonly eof?: (connection: HostileConnection) => string | readonly string[] | undefined;
+  /** Close after the EOF's reply (default true, with 1000, as Vosk does). */
+  readonly closeAfterEof?: boolean;
+}
+
+/** A behaviour that speaks the Vosk protocol as `script` says. */
+export function voskLike(script: VoskScript = {}): (connection: HostileConnection) => void {
+  return (connection) => {
+    let frames = 0;
+    const send = (reply: string | readonly string[] | undefined): void => {
+      if (reply === undefined || connection.socket.readyState !== connection.socket.OPEN) return;
+      for (const text of typeof reply === 'string' ? [reply] : reply) connection.socket.send(text);
+    };
+    connection.socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        frames += 1;
+        send(script.audio ? script.audio(frames, connection) : '{"partial": ""}');
+        return;
+      }
+      const text = data.toString();
+      if (!text.includes('"eof"')) return; // the config
+      send(script.eof ? script.eof(connection) : '{"text": ""}');
+      if (script.closeAfterEof ?? true) connection.socket.close(1000);
+    });
+  };
+}
