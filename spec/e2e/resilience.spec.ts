@@ -6,6 +6,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TranscriptionError } from '../../src/errors/transcription-error.js';
 import { transcribe } from '../../src/operators/transcribe.js';
+import { vosk } from '../../src/protocols/vosk.js';
 import { type BreakerState, CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import type { SessionStatus } from '../../src/session/session-status.js';
@@ -60,6 +61,28 @@ describe('reconnects that lose no words (synthetic engine)', () => {
       await proxy.close();
     }
   }, 120_000);
+
+  it('finals without word times (words: false) settle audio too: resets resend only the unsettled, nothing lost or doubled', async () => {
+    const { path, pcm } = wavOf(60, 21);
+    const proxy = await faultProxy(server.port, () => ({ resetAfterBytes: 3 * BYTES_PER_SECOND }));
+    try {
+      const t = transcribe({ url: proxy.url, protocol: vosk({ words: false }), reconnect: FAST_RETRY });
+      const events = await lastValueFrom(fromFile(path).pipe(t, toArray()));
+      const finals = events.filter((e) => e.type === 'final');
+      // Each final's own span (from its place in the replies): one word a second, on one timeline.
+      expect(finals.map((e) => ({ text: e.text, startMs: e.startMs, endMs: e.endMs }))).toEqual(
+        expected(pcm),
+      );
+      const stats = t.stats()!;
+      // About one reset per 3 s of audio sent, however many; not thousands resending the same audio.
+      expect(stats.reconnects).toBeGreaterThan(15);
+      expect(stats.reconnects).toBeLessThan(40);
+      // What is resent is what was unsettled when the connection dropped: the window, and a second at most.
+      expect(stats.replayedMs).toBeLessThanOrEqual(stats.reconnects * 2000);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 
   it('10 minutes with a stall (nothing arriving, no FIN) every 3 s of audio: each found dead within deadAfterMs, no word lost', async () => {
     const { path, pcm } = wavOf(600, 12);
