@@ -1,4 +1,4 @@
-import { pairwise, type Subscription, startWith } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { TranscribeOperator } from '../operators/transcribe.js';
 import type { SessionMetrics } from '../session/session-metrics.js';
 
@@ -18,44 +18,72 @@ export interface SessionFeed {
     readonly replayedSeconds: number;
     readonly reconnects: number;
   }): void;
-  /** Audio sent minus finalised in the latest sample, in seconds. */
+  /** Audio sent minus finalised, the most of any running session, in seconds. */
   lag(seconds: number): void;
-  /** Memory the latest session holds for audio it may still send or resend, in bytes. */
+  /** Memory the running sessions hold for audio they may still send or resend, in bytes, all together. */
   held(bytes: number): void;
 }
 
-/** Feeds what the operator's sessions do to `feed`, until the subscription ends. */
+/** Sessions whose latest sample is kept to count growth from (the oldest closed ones go first). */
+const KEPT_SESSIONS = 1024;
+
+/**
+ * Feeds what the operator's sessions do to `feed`, until the subscription
+ * ends. Sessions may run at once (one per subscription): each is followed by
+ * its id, growth is counted per session, the lag is the largest and the held
+ * memory the sum over the sessions running.
+ */
 export function feedSessions(operator: TranscribeOperator, feed: SessionFeed): Subscription {
-  let isActive = false;
+  const active = new Set<number>();
   const subscription = operator.status$.subscribe((status) => {
-    if (status.state === 'connecting' && status.attempt === 0 && status.reason === undefined && !isActive) {
-      feed.sessionStarted();
+    const known = active.has(status.session);
+    if (status.state === 'closed') {
+      if (known) {
+        active.delete(status.session);
+        feed.activeChanged(-1);
+      }
+      return;
     }
-    const nowActive = status.state !== 'closed';
-    if (nowActive !== isActive) feed.activeChanged(nowActive ? 1 : -1);
-    isActive = nowActive;
+    if (!known) {
+      // A status replayed from before this subscription may be of a session already under way.
+      if (status.state === 'connecting' && status.attempt === 0 && status.reason === undefined) {
+        feed.sessionStarted();
+      }
+      active.add(status.session);
+      feed.activeChanged(1);
+    }
   });
   subscription.add(operator.finalLatencies$.subscribe((ms) => feed.finalLatency(ms / 1000)));
+  const latest = new Map<number, SessionMetrics>();
   subscription.add(
-    operator.metrics$
-      .pipe(startWith(undefined as SessionMetrics | undefined), pairwise())
-      .subscribe(([before, after]) => {
-        if (after === undefined) return;
-        const from = before?.session === after.session ? before : undefined;
-        const growth = (a: number, b: number): number => Math.max(0, b - a);
-        feed.grew({
-          sentSeconds: growth(from?.audioSentMs ?? 0, after.audioSentMs) / 1000,
-          sentBytes: growth(from?.audioSentBytes ?? 0, after.audioSentBytes),
-          droppedSeconds: growth(from?.droppedMs ?? 0, after.droppedMs) / 1000,
-          replayedSeconds: growth(from?.replayedMs ?? 0, after.replayedMs) / 1000,
-          reconnects: growth(from?.reconnects ?? 0, after.reconnects),
-        });
-        feed.lag(after.serverLagMs / 1000);
-        feed.held(after.audioHeldBytes);
-      }),
+    operator.metrics$.subscribe((after) => {
+      const before = latest.get(after.session);
+      const growth = (a: number, b: number): number => Math.max(0, b - a);
+      feed.grew({
+        sentSeconds: growth(before?.audioSentMs ?? 0, after.audioSentMs) / 1000,
+        sentBytes: growth(before?.audioSentBytes ?? 0, after.audioSentBytes),
+        droppedSeconds: growth(before?.droppedMs ?? 0, after.droppedMs) / 1000,
+        replayedSeconds: growth(before?.replayedMs ?? 0, after.replayedMs) / 1000,
+        reconnects: growth(before?.reconnects ?? 0, after.reconnects),
+      });
+      // Kept once closed too (metrics$ samples the latest session as it ended), the newest last.
+      latest.delete(after.session);
+      latest.set(after.session, after);
+      if (latest.size > KEPT_SESSIONS) latest.delete(latest.keys().next().value!);
+      let lagMs = 0;
+      let heldBytes = 0;
+      for (const sample of latest.values()) {
+        if (sample.state === 'closed') continue;
+        lagMs = Math.max(lagMs, sample.serverLagMs);
+        heldBytes += sample.audioHeldBytes;
+      }
+      feed.lag(lagMs / 1000);
+      feed.held(heldBytes);
+    }),
   );
   subscription.add(() => {
-    if (isActive) feed.activeChanged(-1);
+    for (const _ of active) feed.activeChanged(-1);
+    active.clear();
   });
   return subscription;
 }

@@ -1,5 +1,6 @@
 import {
   asyncScheduler,
+  defer,
   Observable,
   type OperatorFunction,
   ReplaySubject,
@@ -160,8 +161,9 @@ export interface TranscribeOperator extends OperatorFunction<AudioChunk, Transcr
   /**
    * Snapshots of every running session every `metricsIntervalMs` while someone
    * listens (and at once on subscribing), each with its `session`; a session
-   * that ended since the last tick gives one last snapshot. Nothing is sampled
-   * when nobody listens; without a `scheduler` option the timer is unref'd.
+   * that ended since the last tick gives one last snapshot, and while none
+   * runs, the latest is sampled as it ended. Nothing is sampled when nobody
+   * listens; without a `scheduler` option the timer is unref'd.
    */
   readonly metrics$: Observable<SessionMetrics>;
   /** Each final's latency in ms (sending the end of its audio to receiving it), for exporters. */
@@ -268,12 +270,14 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
 
   let latest: TranscriptionSession | undefined;
   let sessions = 0;
-  /** Sessions running, and those closed since metrics$ last sampled them. */
+  /** Sessions running. */
   const live = new Set<TranscriptionSession>();
   const status$ = new ReplaySubject<SessionStatus>(1);
   const finalLatencies$ = new Subject<number>();
   const sessions$ = new Subject<TranscriptionSessionHandle>();
-  const closedSinceSample = new Set<TranscriptionSession>();
+  /** The latest sessions to close, and how many ever did: each metrics$ subscriber samples each once more. */
+  const recentlyClosed: TranscriptionSession[] = [];
+  let closes = 0;
 
   const statsOf = (session: TranscriptionSession): TranscribeStats => ({
     ...session.flow.snapshot(),
@@ -290,9 +294,10 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
           log.status(status);
           status$.next(status);
           own$.next(status);
-          if (status.state === 'closed') {
-            live.delete(session);
-            closedSinceSample.add(session);
+          if (status.state === 'closed' && live.delete(session)) {
+            closes += 1;
+            recentlyClosed.push(session);
+            if (recentlyClosed.length > RECENTLY_CLOSED_KEPT) recentlyClosed.shift();
             own$.complete();
           }
         },
@@ -314,12 +319,17 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
       return () => session.dispose();
     });
 
-  const metrics$ = sampled(userScheduler, every, (lateMs) => {
-    const platform = platformSample(lateMs);
-    const picked =
-      live.size > 0 || closedSinceSample.size > 0 ? [...closedSinceSample, ...live] : latest ? [latest] : [];
-    closedSinceSample.clear();
-    return { samples: picked.map((session) => session.metrics(platform)), done: false };
+  const metrics$ = defer(() => {
+    let seenCloses = closes;
+    return sampled(userScheduler, every, (lateMs) => {
+      const platform = platformSample(lateMs);
+      const owed = Math.min(closes - seenCloses, recentlyClosed.length);
+      seenCloses = closes;
+      const picked = [...recentlyClosed.slice(recentlyClosed.length - owed), ...live];
+      // Nothing running: the latest session as it ended (what a user asks after the fact).
+      if (picked.length === 0 && latest !== undefined) picked.push(latest);
+      return { samples: picked.map((session) => session.metrics(platform)), done: false };
+    });
   });
 
   return Object.assign(operator, {
@@ -338,6 +348,9 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
  * gets how late the timer fired (event-loop delay) and returns what to emit,
  * and whether the sampled thing is over (then the Observable completes).
  */
+/** Sessions closed lately that a metrics$ subscriber may still owe one last sample (a burst beyond this is cut). */
+const RECENTLY_CLOSED_KEPT = 256;
+
 function sampled<T>(
   scheduler: SchedulerLike | undefined,
   every: number,

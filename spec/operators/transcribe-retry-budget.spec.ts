@@ -1,0 +1,203 @@
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
+import { backoffDelay } from '../../src/operators/retry-backoff.js';
+import { transcribe } from '../../src/operators/transcribe.js';
+import { CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
+import type { SessionMetrics } from '../../src/session/session-metrics.js';
+import type { SessionStatus } from '../../src/session/session-status.js';
+import type { SocketFactory } from '../../src/transport/socket-driver.js';
+import { scriptedVosk } from '../helpers/scripted-socket.js';
+
+const MONO_16K: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
+const ms100: AudioChunk = { format: MONO_16K, samples: new Int16Array(1600) };
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+/** A server that opens each connection after 1 frame and closes it with `code` 1 frame later, for ever. */
+function openAndClose(test: TestScheduler, code: number): { factory: SocketFactory; opened: number[] } {
+  const opened: number[] = [];
+  const factory: SocketFactory = (_url, _options, handlers) => {
+    let closed = false;
+    test.schedule(() => {
+      opened.push(test.now());
+      handlers.open();
+      test.schedule(() => {
+        if (!closed) handlers.close(code, 'try again');
+        closed = true;
+      }, 1);
+    }, 1);
+    return {
+      send() {},
+      bufferedAmount: 0,
+      close() {
+        closed = true;
+      },
+      terminate() {
+        closed = true;
+      },
+    };
+  };
+  return { factory, opened };
+}
+
+describe('the retry budget (marbles)', () => {
+  it('a server that opens and closes for ever gets exactly maxRetries retries, with the delays of backoffDelay', () => {
+    const test = scheduler();
+    test.run(({ cold, expectObservable, flush }) => {
+      const server = openAndClose(test, 1011);
+      const random = [0.9, 0.1, 0.5, 0.7, 0.3];
+      let draw = 0;
+      const reconnect = {
+        maxRetries: 4,
+        initialDelayMs: 10,
+        maxDelayMs: 60,
+        multiplier: 2,
+        jitter: 'full' as const,
+        random: () => random[draw++ % random.length]!,
+      };
+      const t = transcribe({ url: 'ws://test', socketFactory: server.factory, reconnect });
+      const delays: number[] = [];
+      t.status$.subscribe((s) => s.state === 'reconnecting' && delays.push(s.delayMs));
+      // What backoffDelay gives for the same draws.
+      const expected: number[] = [];
+      for (let attempt = 1, previous = 0; attempt <= reconnect.maxRetries; attempt++) {
+        previous = backoffDelay(reconnect, attempt, previous, () => random[attempt - 1]!);
+        expected.push(previous);
+      }
+      // Each connection lives 2 frames (opens after 1, closes 1 later); the waits between them.
+      let at = 2;
+      const opensAt = [1];
+      for (const delay of expected) {
+        opensAt.push(at + delay + 1);
+        at += delay + 2;
+      }
+      expectObservable(cold('a', { a: ms100 }).pipe(t)).toBe(
+        `${at}ms #`,
+        undefined,
+        expect.objectContaining({ kind: 'server', closeCode: 1011, retryable: true }),
+      );
+      flush();
+      expect(server.opened).toEqual(opensAt);
+      expect(delays).toEqual(expected);
+      expect(new Set(expected).size).toBeGreaterThan(1); // jittered, not one fixed delay
+    });
+  });
+
+  it('with a shared breaker, the failures open it after its threshold: no more connections, a breaker-open error with the cause', () => {
+    const test = scheduler();
+    test.run(({ cold, expectObservable, flush }) => {
+      const server = openAndClose(test, 1013);
+      const breaker = new CircuitBreaker({
+        strategy: { kind: 'consecutive', failures: 3 },
+        halfOpenAfterMs: 10_000,
+        scheduler: test,
+      });
+      const states: string[] = [];
+      breaker.state$.subscribe((s) => states.push(s));
+      const t = transcribe({
+        url: 'ws://test',
+        socketFactory: server.factory,
+        breaker,
+        reconnect: { maxRetries: 6, initialDelayMs: 10, maxDelayMs: 10, jitter: 'none' },
+      });
+      // Connections at 1, 13, 25 fail; the 4th attempt (at 36) finds the breaker open; 3 more (10 ms apart) too.
+      expectObservable(cold('a', { a: ms100 }).pipe(t)).toBe(
+        '66ms #',
+        undefined,
+        expect.objectContaining({
+          kind: 'breaker-open',
+          retryable: true,
+          cause: expect.objectContaining({ kind: 'rate-limit', closeCode: 1013 }),
+        }),
+      );
+      flush();
+      expect(server.opened).toEqual([1, 13, 25]);
+      // Still open when the session gave up; half-open only after its 10 s.
+      expect(states).toEqual(['closed', 'open', 'half-open']);
+    });
+  });
+
+  it('a connection that is answered restores the budget: the delays start over', () => {
+    const test = scheduler();
+    test.run(({ cold, flush }) => {
+      // Answers frames, but the first connection closes at its 2nd frame: progress, then a drop.
+      const peer = scriptedVosk(test, { closeAt: { frame: 2, code: 1006, reason: '' } });
+      const t = transcribe({
+        url: 'ws://test',
+        socketFactory: peer.factory,
+        reconnect: { maxRetries: 1, initialDelayMs: 10, jitter: 'none' },
+      });
+      const statuses: SessionStatus[] = [];
+      t.status$.subscribe((s) => statuses.push(s));
+      cold('--a-b-c|', { a: ms100, b: ms100, c: ms100 })
+        .pipe(t)
+        .subscribe({ error: () => {} });
+      flush();
+      expect(statuses.filter((s) => s.state === 'reconnecting')).toMatchObject([{ attempt: 1, delayMs: 10 }]);
+      expect(statuses.at(-1)).toEqual({ state: 'closed', code: 1000, session: 1 });
+    });
+  });
+});
+
+describe('sessions of one operator (marbles)', () => {
+  it('each subscription is its own session: statuses and stats say which; sessions$ gives each alone', () => {
+    const test = scheduler();
+    test.run(({ cold, flush }) => {
+      const peer = scriptedVosk(test, { final: '{"text": ""}' });
+      const t = transcribe({ url: 'ws://test', socketFactory: peer.factory, scheduler: test });
+      const all: SessionStatus[] = [];
+      t.status$.subscribe((s) => all.push(s));
+      const alone: Array<{ id: number; states: string[]; stats: () => { session: number } }> = [];
+      t.sessions$.subscribe((handle) => {
+        const states: string[] = [];
+        handle.status$.subscribe((s) => states.push(`${s.session}:${s.state}`));
+        alone.push({ id: handle.id, states, stats: handle.stats });
+      });
+      cold('--a-b|', { a: ms100, b: ms100 }).pipe(t).subscribe();
+      test.schedule(() => cold('-a|', { a: ms100 }).pipe(t).subscribe(), 3);
+      flush();
+      expect(alone.map((s) => s.id)).toEqual([1, 2]);
+      expect(alone[0]!.states).toEqual(['1:connecting', '1:open', '1:closing', '1:closed']);
+      expect(alone[1]!.states).toEqual(['2:connecting', '2:open', '2:closing', '2:closed']);
+      // On the operator's stream they interleave, each saying which session it is about.
+      expect(new Set(all.map((s) => s.session))).toEqual(new Set([1, 2]));
+      const lastOfFirst = all.length - 1 - [...all].reverse().findIndex((s) => s.session === 1);
+      expect(all.findIndex((s) => s.session === 2)).toBeLessThan(lastOfFirst);
+      expect(alone[0]!.stats().session).toBe(1);
+      expect(t.stats()?.session).toBe(2);
+    });
+  });
+
+  it('metrics$ runs on the scheduler: a sample of every running session each interval, with its id', () => {
+    const test = scheduler();
+    test.run(({ cold, flush }) => {
+      const peer = scriptedVosk(test, { final: '{"text": ""}', replyAfter: 5 });
+      const t = transcribe({
+        url: 'ws://test',
+        socketFactory: peer.factory,
+        scheduler: test,
+        metricsIntervalMs: 10,
+      });
+      const samples: SessionMetrics[] = [];
+      const sampling = t.metrics$.subscribe((m) => samples.push(m));
+      cold('-a-a-a-a-a-a-a-a-a-a|', { a: ms100 }).pipe(t).subscribe();
+      cold('--a|', { a: ms100 }).pipe(t).subscribe();
+      // A periodic timer on a virtual clock: flush() runs until it is stopped.
+      test.schedule(() => sampling.unsubscribe(), 60);
+      flush();
+      const at10 = samples.filter((m) => m.at === 10);
+      expect(at10.map((m) => m.session).sort()).toEqual([1, 2]);
+      expect(samples.every((m) => m.at % 10 === 0)).toBe(true);
+      // Session 2 ends first: one last sample of it while session 1 runs...
+      const firstEnded = samples.find((m) => m.session === 1 && m.state === 'closed')!.at;
+      const second = samples.filter((m) => m.session === 2 && m.state === 'closed' && m.at < firstEnded);
+      expect(second).toHaveLength(1);
+      expect(samples.filter((m) => m.session === 1 && m.state === 'closed')).toHaveLength(1);
+      // ...and once none runs, the latest session (2) as it ended.
+      expect(samples.at(-1)).toMatchObject({ session: 2, state: 'closed', at: 50 });
+    });
+  });
+});
