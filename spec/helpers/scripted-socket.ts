@@ -27,7 +27,7 @@ export interface ScriptedVoskOptions {
 /**
  * A Vosk-speaking peer on a scheduler, for marble tests of the session's
  * ordering: it opens, acknowledges sends and answers each audio frame and the
- * EOF after fixed numbers of frames, then closes with 1000, as the Vosk server does.
+ * EOF after fixed numbers of frames, closing with 1000 right after the EOF's reply, as the Vosk server does.
  */
 export function scriptedVosk(
   scheduler: SchedulerLike,
@@ -71,13 +71,10 @@ export function scriptedVosk(
             return;
           }
           handlers.message(isEof ? (options.final ?? '{"text": ""}') : reply(n));
-          if (isEof) {
-            scheduler.schedule(() => {
-              if (!closed) {
-                closed = true;
-                handlers.close(1000, '');
-              }
-            }, 1);
+          // The final, then the close frame right behind it, as the Vosk server sends them.
+          if (isEof && !closed) {
+            closed = true;
+            handlers.close(1000, '');
           }
         }, options.replyAfter ?? 1);
       },

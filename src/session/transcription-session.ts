@@ -35,6 +35,9 @@ import type { SessionStatus, SessionStatusUpdate } from './session-status.js';
 
 export type { ReconnectConfig };
 
+/** After its answer to end-of-stream, how long a server has to close before the session completes anyway. */
+export const END_CLOSE_GRACE_MS = 1000;
+
 /** What a session needs to run (the resolved options of `transcribe`). */
 export interface SessionConfig {
   readonly url: string;
@@ -147,6 +150,8 @@ export class TranscriptionSession {
   private opened = 0;
   private openedAt = 0;
   private lastHeard = 0;
+  /** End-of-stream was answered on this connection: only its close may follow. */
+  private endAnswered = false;
   /** The latest failure of a connection (not of the breaker), for the error a session gives up with. */
   private lastConnectionError: TranscriptionError | undefined;
   /** Where the latest final on this connection ended, on the session's timeline (finals never reach back over it). */
@@ -284,13 +289,22 @@ export class TranscriptionSession {
         },
         end: () => {
           if (this.finished) return;
+          // The close that confirms the answer to end-of-stream: the transcript is whole.
+          if (this.endAnswered) {
+            this.completeSession();
+            return;
+          }
           const error = new TranscriptionError(
             'the server closed the connection (1000) before the final result',
             { kind: 'server', retryable: true, closeCode: 1000 },
           );
           this.onLost(error);
         },
-        error: (error) => this.onLost(error),
+        error: (error) => {
+          // Every word was in, end-of-stream answered: a connection lost now loses nothing.
+          if (this.endAnswered) this.completeSession();
+          else this.onLost(error);
+        },
       },
     );
   }
@@ -622,6 +636,18 @@ export class TranscriptionSession {
   private onMessage(data: WireMessage): void {
     if (this.finished) return;
     const protocol = this.config.protocol;
+    if (this.endAnswered) {
+      // Nothing follows the answer to end-of-stream but the close: this reply was counted for
+      // another, so the one taken for the final answer was not it.
+      this.fail(
+        protocolError(
+          protocol.name,
+          'a message after its answer to end-of-stream: more replies than it was sent messages',
+          data,
+        ),
+      );
+      return;
+    }
     let decoded: DecodedMessage;
     try {
       decoded = protocol.decode(data);
@@ -665,12 +691,22 @@ export class TranscriptionSession {
     this.release();
     for (const result of decoded.results) this.emit(result);
     if (endAnswered && this.sendNext === this.answeredNext && this.endsAwaited === 0 && !this.finished) {
-      const subscriber = this.subscriber;
-      this.report({ state: 'closed', code: 1000 });
-      this.finished = true;
-      this.dispose();
-      subscriber.complete();
+      // Completes on the server's close that follows (Vosk closes at once), or after a short
+      // grace: a reply arriving before it shows the count was off, and is an error.
+      this.endAnswered = true;
+      this.finalTimer?.unsubscribe();
+      this.finalTimer = this.config.scheduler.schedule(() => this.completeSession(), END_CLOSE_GRACE_MS);
     }
+  }
+
+  /** The transcript is whole: completes, closing the socket with 1000 if the server has not. */
+  private completeSession(): void {
+    if (this.finished) return;
+    const subscriber = this.subscriber;
+    this.report({ state: 'closed', code: 1000 });
+    this.finished = true;
+    this.dispose();
+    subscriber.complete();
   }
 
   /** What makes a decoded message impossible for this session to take, if anything. */
