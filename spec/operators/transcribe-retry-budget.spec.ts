@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
 import { backoffDelay } from '../../src/operators/retry-backoff.js';
 import { transcribe } from '../../src/operators/transcribe.js';
+import type { TranscriptionProtocol } from '../../src/protocols/protocol.js';
+import { vosk } from '../../src/protocols/vosk.js';
 import { CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
 import type { SessionMetrics } from '../../src/session/session-metrics.js';
 import type { SessionStatus } from '../../src/session/session-status.js';
@@ -138,6 +140,113 @@ describe('the retry budget (marbles)', () => {
       flush();
       expect(statuses.filter((s) => s.state === 'reconnecting')).toMatchObject([{ attempt: 1, delayMs: 10 }]);
       expect(statuses.at(-1)).toEqual({ state: 'closed', code: 1000, session: 1 });
+    });
+  });
+});
+
+/** A protocol whose server answers no message (as Deepgram's): replies carry results only. */
+const replyless: TranscriptionProtocol = {
+  ...vosk(),
+  name: 'replyless',
+  decode: (data) => {
+    const message = JSON.parse(data as string) as {
+      words?: Array<{ word: string; start: number; end: number }>;
+    };
+    const words = (message.words ?? []).map((w) => ({ text: w.word, startMs: w.start, endMs: w.end }));
+    return {
+      answers: 0,
+      results:
+        words.length > 0 ? [{ type: 'final' as const, text: words.map((w) => w.text).join(' '), words }] : [],
+    };
+  },
+};
+
+/**
+ * A reply-less server: on each connection, after its `frames`-th audio frame it sends `say(connection,
+ * frames sent before this connection)` (undefined: nothing), then closes with 1011.
+ */
+function replylessServer(
+  test: TestScheduler,
+  frames: number,
+  say: (connection: number) => string | undefined,
+): { factory: SocketFactory; connections: () => number } {
+  let connections = 0;
+  const factory: SocketFactory = (_url, _options, handlers) => {
+    const connection = connections++;
+    let audio = 0;
+    let closed = false;
+    test.schedule(() => handlers.open(), 1);
+    return {
+      send(data) {
+        if (closed || typeof data === 'string' || ++audio !== frames) return;
+        test.schedule(() => {
+          const message = say(connection);
+          if (message !== undefined) handlers.message(message);
+          closed = true;
+          handlers.close(1011, 'crash');
+        }, 1);
+      },
+      bufferedAmount: 0,
+      close() {
+        closed = true;
+      },
+      terminate() {
+        closed = true;
+      },
+    };
+  };
+  return { factory, connections: () => connections };
+}
+
+describe('progress for a protocol without replies (marbles)', () => {
+  const reconnect = { maxRetries: 2, initialDelayMs: 10, jitter: 'none' } as const;
+  const audio = '-(aaaaaaaaaa|)';
+
+  it('messages that settle nothing (metadata, keep-alives) are no progress: the budget runs out', () => {
+    const test = scheduler();
+    test.run(({ cold, flush }) => {
+      const server = replylessServer(test, 3, () => '{"type": "Metadata"}');
+      let error: unknown;
+      cold(audio, { a: ms100 })
+        .pipe(
+          transcribe({
+            url: 'ws://test',
+            socketFactory: server.factory,
+            protocol: replyless,
+            reconnect,
+            windowMs: 5000,
+          }),
+        )
+        .subscribe({ error: (e: unknown) => (error = e) });
+      flush();
+      expect(server.connections()).toBe(reconnect.maxRetries + 1);
+      expect(error).toMatchObject({ kind: 'server', closeCode: 1011 });
+    });
+  });
+
+  it('a final that settles audio not settled before is progress: each such connection restores the budget', () => {
+    const test = scheduler();
+    test.run(({ cold, flush }) => {
+      // Connection n settles the audio up to 100 ms * (n + 1) (on its own timeline: the resent audio first).
+      const server = replylessServer(test, 3, (n) =>
+        n < 6 ? JSON.stringify({ words: [{ word: `w${n}`, start: 0, end: 100 }] }) : undefined,
+      );
+      const finals: string[] = [];
+      cold(audio, { a: ms100 })
+        .pipe(
+          transcribe({
+            url: 'ws://test',
+            socketFactory: server.factory,
+            protocol: replyless,
+            reconnect,
+            windowMs: 5000,
+          }),
+        )
+        .subscribe({ next: (e) => finals.push(e.text), error: () => {} });
+      flush();
+      // Six connections made progress; after the last of them, maxRetries retries that did not.
+      expect(finals).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
+      expect(server.connections()).toBe(6 + reconnect.maxRetries);
     });
   });
 });
