@@ -1,25 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, Subject, toArray } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AudioChunk } from '../../src/audio/audio-format.js';
 import { transcribe } from '../../src/operators/transcribe.js';
-import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import type { SessionMetrics } from '../../src/session/session-metrics.js';
 import { fromFile } from '../../src/sources/from-file.js';
 import { syntheticPcm, writeSyntheticWav } from '../helpers/audio.js';
 import { faultProxy } from '../helpers/fault-proxy.js';
+import { syntheticSuite } from '../helpers/synthetic-suite.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'metrics-'));
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer({ port: 0, engine: 'synthetic' });
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const suite = syntheticSuite('metrics');
+const dir = suite.dir;
 
 const wav = (seconds: number, seed: number): string => writeSyntheticWav(dir, seconds, seed).path;
 
@@ -36,7 +26,7 @@ function pushAtOnce(mic: Subject<AudioChunk>, seconds: number, seed: number): vo
 
 describe('metrics$ (exact counts in known scenarios)', () => {
   it('10 s of audio: 10,000 ms, 100 frames and 320,000 bytes sent; a final latency for each final', async () => {
-    const t = transcribe({ url: server.url });
+    const t = transcribe({ url: suite.server.url });
     const events = await lastValueFrom(fromFile(wav(10, 1)).pipe(t, toArray()));
     const m: SessionMetrics = await firstValueFrom(t.metrics$);
     expect(m).toMatchObject({
@@ -59,7 +49,7 @@ describe('metrics$ (exact counts in known scenarios)', () => {
 
   it('a forced overflow: the dropped ms to the sample', async () => {
     // 10 s pushed before the socket can open, into a 2 s buffer: the oldest 8 s go.
-    const t = transcribe({ url: server.url, maxBufferMs: 2000 });
+    const t = transcribe({ url: suite.server.url, maxBufferMs: 2000 });
     const mic = new Subject<AudioChunk>();
     const done = lastValueFrom(mic.pipe(t, toArray()));
     pushAtOnce(mic, 10, 2);
@@ -73,7 +63,7 @@ describe('metrics$ (exact counts in known scenarios)', () => {
 
   it('N forced reconnects give N', async () => {
     const n = 4;
-    const proxy = await faultProxy(server.port, (connection) =>
+    const proxy = await faultProxy(suite.server.port, (connection) =>
       connection < n ? { resetAfterBytes: 40_000 } : {},
     );
     try {
@@ -91,7 +81,7 @@ describe('metrics$ (exact counts in known scenarios)', () => {
   it('audioHeldBytes: the audio a live session keeps to send and resend, not all it was given', async () => {
     // 20 s pushed at once from a source that cannot wait: flow control buffers what the window
     // does not let through; the session holds only its frames in flight and unfinalised.
-    const t = transcribe({ url: server.url, maxBufferMs: 30_000 });
+    const t = transcribe({ url: suite.server.url, maxBufferMs: 30_000 });
     const mic = new Subject<AudioChunk>();
     const done = lastValueFrom(mic.pipe(t, toArray()));
     pushAtOnce(mic, 20, 5);
@@ -107,7 +97,7 @@ describe('metrics$ (exact counts in known scenarios)', () => {
   });
 
   it('samples on its interval while someone listens, and stops when they leave', async () => {
-    const t = transcribe({ url: server.url, metricsIntervalMs: 20 });
+    const t = transcribe({ url: suite.server.url, metricsIntervalMs: 20 });
     const samples: SessionMetrics[] = [];
     const listening = t.metrics$.subscribe((m) => samples.push(m));
     const run = lastValueFrom(fromFile(wav(3, 4)).pipe(t, toArray()));

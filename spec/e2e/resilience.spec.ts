@@ -1,22 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createTcpServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TranscriptionError } from '../../src/errors/transcription-error.js';
 import { transcribe } from '../../src/operators/transcribe.js';
 import { vosk } from '../../src/protocols/vosk.js';
 import { type BreakerState, CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
-import { type RunningServer, startServer } from '../../src/server/start-server.js';
+import { startServer } from '../../src/server/start-server.js';
 import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromFile } from '../../src/sources/from-file.js';
 import type { TranscriptEvent } from '../../src/transcript-event.js';
 import { expectedSyntheticWords, syntheticPcm, writeSyntheticWav } from '../helpers/audio.js';
 import { faultProxy } from '../helpers/fault-proxy.js';
 import { activeResources, eventually } from '../helpers/resources.js';
+import { syntheticSuite } from '../helpers/synthetic-suite.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'resilience-'));
+const suite = syntheticSuite('resilience');
+const dir = suite.dir;
 const BYTES_PER_SECOND = 32000;
 const FAST_RETRY = { initialDelayMs: 5, maxDelayMs: 50, maxRetries: 10 } as const;
 
@@ -36,19 +35,10 @@ function expected(pcm: Buffer): Array<{ text: string; startMs: number; endMs: nu
   }));
 }
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer({ port: 0, engine: 'synthetic' });
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 describe('reconnects that lose no words (synthetic engine)', () => {
   it('10 minutes with the connection reset every 3 s of audio: word for word the fault-free transcript, same times', async () => {
     const { path, pcm } = wavOf(600, 11);
-    const proxy = await faultProxy(server.port, () => ({ resetAfterBytes: 3 * BYTES_PER_SECOND }));
+    const proxy = await faultProxy(suite.server.port, () => ({ resetAfterBytes: 3 * BYTES_PER_SECOND }));
     try {
       const t = transcribe({ url: proxy.url, reconnect: FAST_RETRY });
       const events = await lastValueFrom(fromFile(path).pipe(t, toArray()));
@@ -64,7 +54,7 @@ describe('reconnects that lose no words (synthetic engine)', () => {
 
   it('finals without word times (words: false) settle audio too: resets resend only the unsettled, nothing lost or doubled', async () => {
     const { path, pcm } = wavOf(60, 21);
-    const proxy = await faultProxy(server.port, () => ({ resetAfterBytes: 3 * BYTES_PER_SECOND }));
+    const proxy = await faultProxy(suite.server.port, () => ({ resetAfterBytes: 3 * BYTES_PER_SECOND }));
     try {
       const t = transcribe({ url: proxy.url, protocol: vosk({ words: false }), reconnect: FAST_RETRY });
       const events = await lastValueFrom(fromFile(path).pipe(t, toArray()));
@@ -86,7 +76,7 @@ describe('reconnects that lose no words (synthetic engine)', () => {
 
   it('10 minutes with a stall (nothing arriving, no FIN) every 3 s of audio: each found dead within deadAfterMs, no word lost', async () => {
     const { path, pcm } = wavOf(600, 12);
-    const proxy = await faultProxy(server.port, () => ({ stallAfterBytes: 3 * BYTES_PER_SECOND }));
+    const proxy = await faultProxy(suite.server.port, () => ({ stallAfterBytes: 3 * BYTES_PER_SECOND }));
     try {
       const statuses: SessionStatus[] = [];
       const t = transcribe({ url: proxy.url, reconnect: FAST_RETRY, deadAfterMs: 200 });
@@ -138,7 +128,7 @@ describe('reconnects that lose no words (synthetic engine)', () => {
 
   it('over a slow, delayed uplink (throttled to 2x real time, 20 ms each way): the same words', async () => {
     const { path, pcm } = wavOf(10, 19);
-    const proxy = await faultProxy(server.port, () => ({
+    const proxy = await faultProxy(suite.server.port, () => ({
       throttleBytesPerSecond: 2 * BYTES_PER_SECOND,
       delayMs: 20,
     }));
@@ -155,7 +145,7 @@ describe('reconnects that lose no words (synthetic engine)', () => {
 
 describe('fatal errors and the breaker', () => {
   it('a fatal close (1008) is not retried and surfaces at once with its code', async () => {
-    const proxy = await faultProxy(server.port, () => ({
+    const proxy = await faultProxy(suite.server.port, () => ({
       closeAfterBytes: { bytes: 4000, code: 1008, reason: 'invalid token' },
     }));
     try {
@@ -313,7 +303,7 @@ describe('heartbeat', () => {
   it('finds an idle connection dead by ping (nothing awaited, nothing arriving) and reconnects', async () => {
     const { Subject } = await import('rxjs');
     // Stall right after the handshake and config: no audio is in flight, so only a ping can tell.
-    const proxy = await faultProxy(server.port, (n) => (n === 0 ? { stallAfterMs: 200 } : {}));
+    const proxy = await faultProxy(suite.server.port, (n) => (n === 0 ? { stallAfterMs: 200 } : {}));
     try {
       const subject = new Subject<import('../../src/audio/audio-format.js').AudioChunk>();
       const statuses: SessionStatus[] = [];

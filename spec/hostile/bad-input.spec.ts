@@ -1,32 +1,24 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, type Observable, of, Subject, toArray } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
 import type { TranscriptionError } from '../../src/errors/transcription-error.js';
 import { type TranscribeOptions, transcribe } from '../../src/operators/transcribe.js';
-import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import type { SessionMetrics } from '../../src/session/session-metrics.js';
 import { fromAsyncIterable } from '../../src/sources/from-async-iterable.js';
 import { fromFile } from '../../src/sources/from-file.js';
 import { syntheticPcm, wavHeader } from '../helpers/audio.js';
+import { syntheticSuite } from '../helpers/synthetic-suite.js';
 
 const MONO_16K: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
-const dir = mkdtempSync(join(tmpdir(), 'bad-input-'));
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer({ port: 0, engine: 'synthetic' });
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const suite = syntheticSuite('bad-input');
+const dir = suite.dir;
 
 async function failure(audio: Observable<unknown>, options: Partial<TranscribeOptions> = {}) {
   try {
     await lastValueFrom(
-      (audio as Observable<AudioChunk>).pipe(transcribe({ url: server.url, ...options }), toArray()),
+      (audio as Observable<AudioChunk>).pipe(transcribe({ url: suite.server.url, ...options }), toArray()),
     );
   } catch (error) {
     return error as TranscriptionError;
@@ -120,7 +112,10 @@ describe('one range of sample rates for every path: WAV, raw and chunks', () => 
     for (const rate of [1000, 768_000]) {
       const pcm = syntheticPcm(0.25, rate);
       const events = await lastValueFrom(
-        fromFile(wavFile(`edge-${rate}.wav`, rate, 1, pcm)).pipe(transcribe({ url: server.url }), toArray()),
+        fromFile(wavFile(`edge-${rate}.wav`, rate, 1, pcm)).pipe(
+          transcribe({ url: suite.server.url }),
+          toArray(),
+        ),
       );
       expect(events.at(-1)?.type).toBe('final');
     }
@@ -134,7 +129,7 @@ describe('a trailing byte that is not a whole sample frame', () => {
     const warnings: Array<[Record<string, unknown>, string]> = [];
     const noop = () => {};
     const t = transcribe({
-      url: server.url,
+      url: suite.server.url,
       metricsIntervalMs: 5,
       logger: { info: noop, error: noop, warn: (object, message) => warnings.push([object, message]) },
     });
@@ -157,7 +152,7 @@ describe('a trailing byte that is not a whole sample frame', () => {
     const path = join(dir, 'odd-stereo.wav');
     const data = pcm.subarray(0, pcm.length - 2); // a whole number of 2-byte samples, half a 4-byte frame left over
     writeFileSync(path, Buffer.concat([wavHeader(data.length, 16000, 2), data]));
-    const t = transcribe({ url: server.url });
+    const t = transcribe({ url: suite.server.url });
     await lastValueFrom(fromFile(path).pipe(t, toArray()));
     expect(t.stats()?.trailingBytes).toBe(data.length % 4);
     expect(t.stats()?.trailingBytes).toBeGreaterThan(0);

@@ -201,6 +201,9 @@ function replylessServer(
 describe('progress for a protocol without replies (marbles)', () => {
   const reconnect = { maxRetries: 2, initialDelayMs: 10, jitter: 'none' } as const;
   const audio = '-(aaaaaaaaaa|)';
+  // A window larger than the audio: with no replies, no credit ever comes back.
+  const overReplyless = (socketFactory: SocketFactory) =>
+    transcribe({ url: 'ws://test', socketFactory, protocol: replyless, reconnect, windowMs: 5000 });
 
   it('messages that settle nothing (metadata, keep-alives) are no progress: the budget runs out', () => {
     const test = scheduler();
@@ -208,15 +211,7 @@ describe('progress for a protocol without replies (marbles)', () => {
       const server = replylessServer(test, 3, () => '{"type": "Metadata"}');
       let error: unknown;
       cold(audio, { a: ms100 })
-        .pipe(
-          transcribe({
-            url: 'ws://test',
-            socketFactory: server.factory,
-            protocol: replyless,
-            reconnect,
-            windowMs: 5000,
-          }),
-        )
+        .pipe(overReplyless(server.factory))
         .subscribe({ error: (e: unknown) => (error = e) });
       flush();
       expect(server.connections()).toBe(reconnect.maxRetries + 1);
@@ -233,15 +228,7 @@ describe('progress for a protocol without replies (marbles)', () => {
       );
       const finals: string[] = [];
       cold(audio, { a: ms100 })
-        .pipe(
-          transcribe({
-            url: 'ws://test',
-            socketFactory: server.factory,
-            protocol: replyless,
-            reconnect,
-            windowMs: 5000,
-          }),
-        )
+        .pipe(overReplyless(server.factory))
         .subscribe({ next: (e) => finals.push(e.text), error: () => {} });
       flush();
       // Six connections made progress; after the last of them, maxRetries retries that did not.
@@ -293,20 +280,31 @@ describe('sessions of one operator (marbles)', () => {
       const samples: SessionMetrics[] = [];
       const sampling = t.metrics$.subscribe((m) => samples.push(m));
       cold('-a-a-a-a-a-a-a-a-a-a|', { a: ms100 }).pipe(t).subscribe();
-      cold('--a|', { a: ms100 }).pipe(t).subscribe();
+      cold('-a-a-a-a-a|', { a: ms100 }).pipe(t).subscribe();
       // A periodic timer on a virtual clock: flush() runs until it is stopped.
       test.schedule(() => sampling.unsubscribe(), 60);
       flush();
-      const at10 = samples.filter((m) => m.at === 10);
-      expect(at10.map((m) => m.session).sort()).toEqual([1, 2]);
-      expect(samples.every((m) => m.at % 10 === 0)).toBe(true);
-      // Session 2 ends first: one last sample of it while session 1 runs...
-      const firstEnded = samples.find((m) => m.session === 1 && m.state === 'closed')!.at;
-      const second = samples.filter((m) => m.session === 2 && m.state === 'closed' && m.at < firstEnded);
-      expect(second).toHaveLength(1);
-      expect(samples.filter((m) => m.session === 1 && m.state === 'closed')).toHaveLength(1);
-      // ...and once none runs, the latest session (2) as it ended.
-      expect(samples.at(-1)).toMatchObject({ session: 2, state: 'closed', at: 50 });
+      const seen = samples.map((m): [number, number, string] => [m.at, m.session, m.state]);
+      // Both while both run, each with its id; session 2 ends first, with its last sample then...
+      expect(seen.filter(([at]) => at === 10)).toEqual([
+        [10, 1, 'open'],
+        [10, 2, 'open'],
+      ]);
+      const secondEnd = seen.find(([, id, state]) => id === 2 && state === 'closed')!;
+      const firstEnd = seen.find(([, id, state]) => id === 1 && state === 'closed')!;
+      expect(secondEnd[0]).toBeLessThan(firstEnd[0]);
+      expect(secondEnd[0] % 10).not.toBe(0); // as it ended, not on a tick
+      // ...then session 1 alone, on the ticks, until it ends...
+      const between = seen.filter(([at]) => at > secondEnd[0] && at < firstEnd[0]);
+      expect(between.length).toBeGreaterThan(0);
+      for (const [at, id] of between) expect([at % 10, id]).toEqual([0, 1]);
+      // ...and once none runs, the latest session (2) as it ended, on each tick.
+      const after = seen.filter(([at]) => at > firstEnd[0]);
+      expect(after).toEqual([
+        [30, 2, 'closed'],
+        [40, 2, 'closed'],
+        [50, 2, 'closed'],
+      ]);
     });
   });
 });

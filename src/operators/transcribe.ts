@@ -1,6 +1,5 @@
 import {
   asyncScheduler,
-  defer,
   Observable,
   type OperatorFunction,
   ReplaySubject,
@@ -161,14 +160,17 @@ export interface TranscribeOperator extends OperatorFunction<AudioChunk, Transcr
   /**
    * Snapshots of every running session every `metricsIntervalMs` while someone
    * listens (and at once on subscribing), each with its `session`; a session
-   * that ended since the last tick gives one last snapshot, and while none
-   * runs, the latest is sampled as it ended. Nothing is sampled when nobody
+   * gives one last snapshot as it ends, and while none runs, the latest is
+   * sampled as it ended. Nothing is sampled when nobody
    * listens; without a `scheduler` option the timer is unref'd.
    */
   readonly metrics$: Observable<SessionMetrics>;
   /** Each final's latency in ms (sending the end of its audio to receiving it), for exporters. */
   readonly finalLatencies$: Observable<number>;
-  /** Each subscription's session as it starts (before it connects), to watch one session alone. */
+  /**
+   * Each subscription's session as it starts (before it connects), to watch one
+   * session alone. Only sessions that start while someone listens are given.
+   */
   readonly sessions$: Observable<TranscriptionSessionHandle>;
 }
 
@@ -275,9 +277,8 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
   const status$ = new ReplaySubject<SessionStatus>(1);
   const finalLatencies$ = new Subject<number>();
   const sessions$ = new Subject<TranscriptionSessionHandle>();
-  /** The latest sessions to close, and how many ever did: each metrics$ subscriber samples each once more. */
-  const recentlyClosed: TranscriptionSession[] = [];
-  let closes = 0;
+  /** metrics$ subscribers, told of each session as it ends (its last sample). */
+  const endWatchers = new Set<(session: TranscriptionSession) => void>();
 
   const statsOf = (session: TranscriptionSession): TranscribeStats => ({
     ...session.flow.snapshot(),
@@ -288,17 +289,16 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
   const operator = (audio$: Observable<AudioChunk>): Observable<TranscriptEvent> =>
     new Observable<TranscriptEvent>((subscriber) => {
       const id = ++sessions;
-      const own$ = new ReplaySubject<SessionStatus>(1);
+      // Only when someone watches sessions one by one: a session's own status stream.
+      const own$ = sessions$.observed ? new ReplaySubject<SessionStatus>(1) : undefined;
       const session: TranscriptionSession = new TranscriptionSession(id, config, audio$, subscriber, {
         status: (status) => {
           log.status(status);
           status$.next(status);
-          own$.next(status);
+          own$?.next(status);
           if (status.state === 'closed' && live.delete(session)) {
-            closes += 1;
-            recentlyClosed.push(session);
-            if (recentlyClosed.length > RECENTLY_CLOSED_KEPT) recentlyClosed.shift();
-            own$.complete();
+            for (const watcher of endWatchers) watcher(session);
+            own$?.complete();
           }
         },
         finalLatency: (ms) => finalLatencies$.next(ms),
@@ -306,30 +306,39 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
       });
       latest = session;
       live.add(session);
-      sessions$.next({
-        id,
-        status$: own$.asObservable(),
-        metrics$: sampled(userScheduler, every, (lateMs) => {
-          const sample = session.metrics(platformSample(lateMs));
-          return { samples: [sample], done: sample.state === 'closed' };
-        }),
-        stats: () => statsOf(session),
-      });
+      if (own$ !== undefined) sessions$.next(sessionHandle(session, own$));
       session.start();
       return () => session.dispose();
     });
 
-  const metrics$ = defer(() => {
-    let seenCloses = closes;
-    return sampled(userScheduler, every, (lateMs) => {
+  const sessionHandle = (
+    session: TranscriptionSession,
+    own$: ReplaySubject<SessionStatus>,
+  ): TranscriptionSessionHandle => ({
+    id: session.id,
+    status$: own$.asObservable(),
+    metrics$: sampled(userScheduler, every, (lateMs) => {
+      const sample = session.metrics(platformSample(lateMs));
+      return { samples: [sample], done: sample.state === 'closed' };
+    }),
+    stats: () => statsOf(session),
+  });
+
+  const metrics$ = new Observable<SessionMetrics>((subscriber) => {
+    // A session that ends between two ticks gives its last sample as it ends.
+    const watcher = (session: TranscriptionSession): void =>
+      subscriber.next(session.metrics(platformSample(undefined)));
+    endWatchers.add(watcher);
+    const ticks = sampled(userScheduler, every, (lateMs) => {
       const platform = platformSample(lateMs);
-      const owed = Math.min(closes - seenCloses, recentlyClosed.length);
-      seenCloses = closes;
-      const picked = [...recentlyClosed.slice(recentlyClosed.length - owed), ...live];
       // Nothing running: the latest session as it ended (what a user asks after the fact).
-      if (picked.length === 0 && latest !== undefined) picked.push(latest);
+      const picked = live.size > 0 ? [...live] : latest !== undefined ? [latest] : [];
       return { samples: picked.map((session) => session.metrics(platform)), done: false };
-    });
+    }).subscribe(subscriber);
+    return () => {
+      endWatchers.delete(watcher);
+      ticks.unsubscribe();
+    };
   });
 
   return Object.assign(operator, {
@@ -348,9 +357,6 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
  * gets how late the timer fired (event-loop delay) and returns what to emit,
  * and whether the sampled thing is over (then the Observable completes).
  */
-/** Sessions closed lately that a metrics$ subscriber may still owe one last sample (a burst beyond this is cut). */
-const RECENTLY_CLOSED_KEPT = 256;
-
 function sampled<T>(
   scheduler: SchedulerLike | undefined,
   every: number,

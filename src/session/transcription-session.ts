@@ -207,7 +207,8 @@ export class TranscriptionSession {
         this.firstPartialAt === undefined ? undefined : this.firstPartialAt - this.startedAt,
       finalLatency: this.latencies.snapshot(),
       serverLagMs: Math.max(0, this.sent.ms - this.lastFinalEndMs),
-      audioHeldBytes: this.store.capacityBytes,
+      // Given back at the close (the store is cleared just after the closed status).
+      audioHeldBytes: this.state === 'closed' ? 0 : this.store.capacityBytes,
       heapUsedBytes: sample.heapUsedBytes,
       eventLoopDelayMs: sample.eventLoopDelayMs,
     };
