@@ -67,8 +67,10 @@ export interface TranscribeOptions {
   /**
    * Reconnect after failures that are retryable (dropped connections, 1001,
    * 1006, 1011-1014, timeouts, dead sockets), with exponential backoff and
-   * jitter, resending the audio the server had not finalised. On by default
-   * (8 retries, 250 ms to 10 s, full jitter); `false` turns it off.
+   * jitter, resending the audio the server had not finalised. The budget
+   * counts connections that made no progress, not opens, so a server that
+   * accepts and drops every connection runs it out. On by default (8 retries,
+   * 250 ms to 10 s, full jitter); `false` turns it off.
    */
   readonly reconnect?: false | ReconnectOptions;
   /** A breaker shared by every session to the endpoint: when open, connecting fails fast. */
@@ -116,11 +118,16 @@ export interface TranscribeLogger {
 
 /** How `transcribe` reconnects. */
 export interface ReconnectOptions {
-  /** Default 8. */
+  /**
+   * Retries in a row of connections that made no progress (the server answered
+   * no audio it had not answered before, and settled none), before the last
+   * error surfaces; a connection that makes progress starts the count over.
+   * Default 8. `Infinity` retries for ever.
+   */
   readonly maxRetries?: number;
   /** Default 250 ms. */
   readonly initialDelayMs?: number;
-  /** Default 10,000 ms. */
+  /** The longest wait, a server's `Retry-After` (on 429 and 503) included. Default 10,000 ms. */
   readonly maxDelayMs?: number;
   /** Default 2. */
   readonly multiplier?: number;

@@ -36,7 +36,7 @@ import type { SessionStatus, SessionStatusUpdate } from './session-status.js';
 export type { ReconnectConfig };
 
 /** After its answer to end-of-stream, how long a server has to close before the session completes anyway. */
-export const END_CLOSE_GRACE_MS = 1000;
+const END_CLOSE_GRACE_MS = 1000;
 
 /** What a session needs to run (the resolved options of `transcribe`). */
 export interface SessionConfig {
