@@ -147,10 +147,10 @@ export class FlowController {
   private refill(): void {
     const { stats, demand, prefetchMs } = this.settings;
     const upstream = this.upstream;
-    if (upstream.claims > 0) stats.pull = true;
-    // Asked for even while no source claims it: a source subscribed later (the next of a
-    // concat) finds the demand waiting for it.
-    if (this.sourceDone || this.stopped) return;
+    // Nothing to ask while no source answers: a source that claims later (the next of a
+    // concat) brings this back (a claim is a change), and is asked then.
+    if (upstream.claims === 0 || this.sourceDone || this.stopped) return;
+    stats.pull = true;
     const want =
       demand.outstanding +
       prefetchMs -

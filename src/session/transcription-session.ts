@@ -1,5 +1,6 @@
 import {
   asapScheduler,
+  asyncScheduler,
   type Observable,
   type SchedulerAction,
   type SchedulerLike,
@@ -150,6 +151,8 @@ export class TranscriptionSession {
   private opened = 0;
   private openedAt = 0;
   private lastHeard = 0;
+  /** The message decoded last, whose results were checked (protocols may return it again). */
+  private lastDecoded: DecodedMessage | undefined;
   /** End-of-stream was answered on this connection: only its close may follow. */
   private endAnswered = false;
   /** The latest failure of a connection (not of the breaker), for the error a session gives up with. */
@@ -276,7 +279,9 @@ export class TranscriptionSession {
         url: this.config.url,
         connectTimeoutMs: this.config.connectTimeoutMs,
         heartbeat: { intervalMs: this.config.deadAfterMs / 2, timeoutMs: this.config.deadAfterMs },
-        scheduler: this.config.scheduler,
+        // A scheduler of the user's (a test's virtual clock) runs the heartbeat too; by default
+        // the driver keeps its own unref'd timer and the wall clock, cheaper per message.
+        ...(this.config.scheduler !== asyncScheduler ? { scheduler: this.config.scheduler } : {}),
         ...(protocols !== undefined ? { protocols } : {}),
         ...(Object.keys(headers).length > 0 ? { headers } : {}),
         ...(this.config.socketFactory !== undefined ? { socketFactory: this.config.socketFactory } : {}),
@@ -661,7 +666,10 @@ export class TranscriptionSession {
       return;
     }
     // Every check before anything is taken from the message: a bad one changes nothing.
-    const problem = this.problemWith(decoded);
+    // (A protocol may hand back the message it decoded last, a repeated partial: its
+    // results were checked then, and only the count of answers is checked again.)
+    const problem = this.problemWith(decoded, decoded === this.lastDecoded);
+    this.lastDecoded = decoded;
     if (problem !== undefined) {
       this.fail(protocolError(protocol.name, problem, data));
       return;
@@ -711,30 +719,41 @@ export class TranscriptionSession {
   }
 
   /** What makes a decoded message impossible for this session to take, if anything. */
-  private problemWith(decoded: DecodedMessage): string | undefined {
+  private problemWith(decoded: DecodedMessage, resultsChecked: boolean): string | undefined {
+    if (typeof decoded !== 'object' || decoded === null) return 'the decoder gave no message';
     const answers = decoded.answers;
     if (!Number.isInteger(answers) || answers < 0) return `a message that answers ${answers} messages`;
-    if (!Array.isArray(decoded.results)) return 'a message without a result list';
+    const results = decoded.results;
+    if (!Array.isArray(results)) return 'a message without a result list';
+    let hasFinal = false;
+    for (let i = resultsChecked ? results.length : 0; i < results.length; i++) {
+      const result = results[i]!;
+      if (typeof result !== 'object' || result === null) return 'a result that is not an object';
+      // Partials repeat with every reply (and carry no times in Vosk): only finals and timed results are checked.
+      if (
+        result.type === 'partial' &&
+        Array.isArray(result.words) &&
+        result.words.length === 0 &&
+        result.endMs === undefined
+      ) {
+        if (typeof result.text !== 'string') return 'a result without text';
+        continue;
+      }
+      const problem = resultProblem(result) ?? this.timelineProblem(result);
+      if (problem !== undefined) return problem;
+      if (result.type === 'final') hasFinal = true;
+    }
     // More replies than messages: a doubled or extra reply, never an answer to audio to come.
     const awaited = this.sendNext - this.answeredNext + this.endsAwaited;
     if (answers > awaited) {
       return `${answers === 1 ? 'a reply' : `${answers} replies`} with ${awaited === 0 ? 'no message' : `only ${awaited}`} awaiting one: more replies than it was sent messages`;
     }
     // End-of-stream is answered by the final result, never by a partial (a reply counted twice).
-    if (answers > this.sendNext - this.answeredNext && !decoded.results.some((r) => r.type === 'final')) {
+    if (
+      answers > this.sendNext - this.answeredNext &&
+      !(hasFinal || results.some((r) => r.type === 'final'))
+    ) {
       return 'a reply to end-of-stream without a final result: more replies than it was sent messages';
-    }
-    const results = decoded.results;
-    for (let i = 0; i < results.length; i++) {
-      const result = results[i]!;
-      if (typeof result !== 'object' || result === null) return 'a result that is not an object';
-      // Partials repeat with every reply (and carry no times in Vosk): only finals and timed results are checked.
-      if (result.type === 'partial' && result.words.length === 0 && result.endMs === undefined) {
-        if (typeof result.text !== 'string') return 'a result without text';
-        continue;
-      }
-      const problem = resultProblem(result) ?? this.timelineProblem(result);
-      if (problem !== undefined) return problem;
     }
     return undefined;
   }
