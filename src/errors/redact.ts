@@ -1,4 +1,4 @@
-import { TranscriptionError } from './transcription-error.js';
+import { rephrased, type TranscriptionError } from './transcription-error.js';
 
 /** What may be shown of a URL, beyond what is never secret (scheme, host, port, a plain path). */
 export interface RedactionOptions {
@@ -40,8 +40,6 @@ export function redactUrl(url: string, options: RedactionOptions = {}): string {
   const secretQuery = [...parsed.searchParams.keys()].some((name) => !isSafe(name, options));
   // Nothing to hide: the URL as the user wrote it.
   if (parsed.username === '' && parsed.password === '' && !tokenInPath && !secretQuery) return url;
-  if (parsed.username !== '') parsed.username = '***';
-  if (parsed.password !== '') parsed.password = '***';
   const path = parsed.pathname
     .split('/')
     .map((segment) => (looksLikeToken(segment) ? '***' : segment))
@@ -52,8 +50,7 @@ export function redactUrl(url: string, options: RedactionOptions = {}): string {
         `${encodeURIComponent(name)}=${isSafe(name, options) ? encodeURIComponent(value) : '***'}`,
     )
     .join('&');
-  const auth =
-    parsed.username !== '' ? `${parsed.username}${parsed.password !== '' ? `:${parsed.password}` : ''}@` : '';
+  const auth = parsed.username !== '' ? `***${parsed.password !== '' ? ':***' : ''}@` : '';
   return `${parsed.protocol}//${auth}${parsed.host}${path}${query !== '' ? `?${query}` : ''}`;
 }
 
@@ -129,12 +126,5 @@ export function scrubError(error: TranscriptionError, secrets: readonly string[]
   if (message === error.message && reason === error.closeReason && !causeHoldsSecret(error.cause, secrets)) {
     return error;
   }
-  return new TranscriptionError(message, {
-    kind: error.kind,
-    retryable: error.retryable,
-    ...(error.closeCode !== undefined ? { closeCode: error.closeCode } : {}),
-    ...(reason !== undefined ? { closeReason: reason } : {}),
-    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
-    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-  });
+  return rephrased(error, message, reason !== undefined ? { closeReason: reason } : {});
 }

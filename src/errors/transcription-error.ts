@@ -64,3 +64,27 @@ export function isTranscriptionError(value: unknown): value is TranscriptionErro
 export function badAudio(message: string, cause?: unknown): TranscriptionError {
   return new TranscriptionError(message, { kind: 'bad-audio', retryable: false, cause });
 }
+
+/**
+ * `error` told in other words: the same kind, `retryable`, close code, HTTP
+ * status and `retryAfterMs`, with `message`, a close reason (its own unless
+ * given) and a cause (none unless given).
+ */
+export function rephrased(
+  error: TranscriptionError,
+  message: string,
+  {
+    closeReason = error.closeReason,
+    cause,
+  }: { readonly closeReason?: string; readonly cause?: unknown } = {},
+): TranscriptionError {
+  return new TranscriptionError(message, {
+    kind: error.kind,
+    retryable: error.retryable,
+    ...(error.closeCode !== undefined ? { closeCode: error.closeCode } : {}),
+    ...(closeReason !== undefined ? { closeReason } : {}),
+    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}

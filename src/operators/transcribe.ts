@@ -3,7 +3,6 @@ import {
   Observable,
   type OperatorFunction,
   ReplaySubject,
-  type SchedulerAction,
   type SchedulerLike,
   Subject,
 } from 'rxjs';
@@ -23,6 +22,7 @@ import {
   type SessionCounters,
   TranscriptionSession,
 } from '../session/transcription-session.js';
+import { repeatEvery } from '../timers/repeat-every.js';
 import type { TranscriptEvent } from '../transcript-event.js';
 import type { SocketFactory } from '../transport/socket-driver.js';
 import type { OverflowPolicy } from './controlled.js';
@@ -386,16 +386,7 @@ function sampled<T>(
     };
     tick(undefined);
     if (subscriber.closed) return;
-    if (scheduler !== undefined) {
-      const action = scheduler.schedule(function repeat(this: SchedulerAction<unknown>) {
-        fire();
-        if (!subscriber.closed) this.schedule(undefined, every);
-      }, every);
-      return () => action.unsubscribe();
-    }
-    const timer = setInterval(fire, every);
-    (timer as { unref?: () => void }).unref?.();
-    return () => clearInterval(timer);
+    return repeatEvery(scheduler, every, fire);
   });
 }
 

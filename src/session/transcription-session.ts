@@ -7,13 +7,18 @@ import {
   type Subscriber,
   type Subscription,
 } from 'rxjs';
-import { type AudioChunk, framesToMs } from '../audio/audio-format.js';
+import { type AudioChunk, describeValue, framesToMs } from '../audio/audio-format.js';
 import { Framer } from '../audio/framer.js';
 import { Pcm16Normaliser } from '../audio/pcm16-normaliser.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import { scrubError } from '../errors/redact.js';
-import { badAudio, isTranscriptionError, TranscriptionError } from '../errors/transcription-error.js';
+import {
+  badAudio,
+  isTranscriptionError,
+  rephrased,
+  TranscriptionError,
+} from '../errors/transcription-error.js';
 import { Demand } from '../flow/demand.js';
 import { DEFAULT_STALL_MS, FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
 import { FlowStats } from '../flow/flow-stats.js';
@@ -26,6 +31,7 @@ import {
 } from '../protocols/protocol.js';
 import { resultProblem } from '../protocols/result-check.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { repeatEvery } from '../timers/repeat-every.js';
 import type { TranscriptEvent, TranscriptWord } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
 import { type Connection, openConnection } from '../transport/websocket-connection.js';
@@ -161,7 +167,7 @@ export class TranscriptionSession {
   private connectionFinalEndMs = 0;
   private finalTimer: Subscription | undefined;
   private retryTimer: Subscription | undefined;
-  private deadTimer: Subscription | undefined;
+  private stopDeadCheck: (() => void) | undefined;
 
   private readonly report: (status: SessionStatusUpdate) => void;
 
@@ -224,11 +230,6 @@ export class TranscriptionSession {
     if (!this.finished) this.connect();
   }
 
-  /** The state now, as the latest status said it. */
-  get currentState(): SessionStatus['state'] {
-    return this.state;
-  }
-
   /** Reconnects, replays and the audio awaiting finalisation, now. */
   get counters(): SessionCounters {
     return { ...this.tallies, unfinalisedMs: this.unfinalisedMs() };
@@ -256,8 +257,9 @@ export class TranscriptionSession {
   private clearTimers(): void {
     this.finalTimer?.unsubscribe();
     this.retryTimer?.unsubscribe();
-    this.deadTimer?.unsubscribe();
-    this.finalTimer = this.retryTimer = this.deadTimer = undefined;
+    this.stopDeadCheck?.();
+    this.finalTimer = this.retryTimer = undefined;
+    this.stopDeadCheck = undefined;
   }
 
   // --- connections -------------------------------------------------------
@@ -324,8 +326,8 @@ export class TranscriptionSession {
     this.endsAwaited = 0;
     this.endSentHere = false;
     this.release();
-    this.deadTimer?.unsubscribe();
-    this.deadTimer = undefined;
+    this.stopDeadCheck?.();
+    this.stopDeadCheck = undefined;
     drop?.();
   }
 
@@ -350,18 +352,10 @@ export class TranscriptionSession {
   private givenUp(error: TranscriptionError, attempts: number): TranscriptionError {
     const cause = error.kind === 'breaker-open' ? this.lastConnectionError : undefined;
     const tries = attempts === 1 ? '1 connection' : `${attempts} connections`;
-    return new TranscriptionError(
-      `${error.message} (gave up after ${tries} that made no progress${cause !== undefined ? `; the last failure: ${cause.message}` : ''})`,
-      {
-        kind: error.kind,
-        retryable: error.retryable,
-        ...(error.closeCode !== undefined ? { closeCode: error.closeCode } : {}),
-        ...(error.closeReason !== undefined ? { closeReason: error.closeReason } : {}),
-        ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
-        ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-        cause: cause ?? error,
-      },
-    );
+    const last = cause !== undefined ? `; the last failure: ${cause.message}` : '';
+    return rephrased(error, `${error.message} (gave up after ${tries} that made no progress${last})`, {
+      cause: cause ?? error,
+    });
   }
 
   private onOpen(connection: Connection): void {
@@ -401,10 +395,7 @@ export class TranscriptionSession {
       }
     };
     // A periodic check on the session's scheduler (a marble test's virtual clock, too).
-    this.deadTimer = this.config.scheduler.schedule(function tick(this: SchedulerAction<unknown>) {
-      check();
-      this.schedule(undefined, every);
-    }, every);
+    this.stopDeadCheck = repeatEvery(this.config.scheduler, every, check);
   }
 
   /**
@@ -803,8 +794,7 @@ export class TranscriptionSession {
     }
     this.lastPartial = '';
     // Onto the session's timeline, within the audio sent (a server's rounding may reach past it).
-    const limitMs = this.offsetMs + this.sentOnConnectionMs();
-    const onTimeline = (ms: number): number => Math.min(ms + this.offsetMs, limitMs);
+    const onTimeline = (ms: number): number => Math.min(ms + this.offsetMs, this.sentEndMs);
     const allWords: TranscriptWord[] = result.words.map((w) => ({
       ...w,
       startMs: onTimeline(w.startMs),
@@ -903,6 +893,5 @@ export class TranscriptionSession {
 
 /** What was thrown, as a phrase: an Error's message, or what the value was. */
 function describeThrown(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return error === null ? 'null' : `${typeof error} ${String(error).slice(0, 80)}`;
+  return error instanceof Error ? error.message : describeValue(error);
 }

@@ -1,12 +1,12 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import WebSocket from 'ws';
 import { handshakeError } from '../errors/close-codes.js';
 import { redactUrl } from '../errors/redact.js';
 import { parseRetryAfter } from '../errors/retry-after.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
 import { packageRoot } from '../server/package-root.js';
+import { repeatEvery } from '../timers/repeat-every.js';
 import { maskGenerator } from './frame-mask.js';
 import { type ByteSocket, MaskedFrameWriter } from './masked-frame-writer.js';
 import type {
@@ -254,7 +254,7 @@ function openNodeSocket(
           socket.terminate();
         } else if (silent >= beat.intervalMs) socket.ping();
       };
-      heartbeat = every(clock, Math.max(10, Math.min(beat.intervalMs, beat.timeoutMs) / 2), check);
+      heartbeat = repeatEvery(clock, Math.max(10, Math.min(beat.intervalMs, beat.timeoutMs) / 2), check);
     }
     report('open');
   });
@@ -305,25 +305,4 @@ function openNodeSocket(
   });
 
   return driver;
-}
-
-/**
- * Runs `task` every `periodMs` on `scheduler` (a test's virtual clock), or on an
- * unref'd interval without one; returns the function that stops it.
- */
-function every(scheduler: SchedulerLike | undefined, periodMs: number, task: () => void): () => void {
-  if (scheduler !== undefined) {
-    let stopped = false;
-    const action = scheduler.schedule(function repeat(this: SchedulerAction<unknown>) {
-      task();
-      if (!stopped) this.schedule(undefined, periodMs);
-    }, periodMs);
-    return () => {
-      stopped = true;
-      action.unsubscribe();
-    };
-  }
-  const timer = setInterval(task, periodMs);
-  timer.unref?.();
-  return () => clearInterval(timer);
 }

@@ -1,0 +1,28 @@
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
+
+/**
+ * Runs `task` every `periodMs`: on `scheduler` when there is one (a test's
+ * virtual clock), else on an unref'd interval, so that the timer alone never
+ * keeps a process alive. Returns the function that stops it; a task that stops
+ * it is not run again.
+ */
+export function repeatEvery(
+  scheduler: SchedulerLike | undefined,
+  periodMs: number,
+  task: () => void,
+): () => void {
+  if (scheduler !== undefined) {
+    let stopped = false;
+    const action = scheduler.schedule(function repeat(this: SchedulerAction<unknown>) {
+      task();
+      if (!stopped) this.schedule(undefined, periodMs);
+    }, periodMs);
+    return () => {
+      stopped = true;
+      action.unsubscribe();
+    };
+  }
+  const timer = setInterval(task, periodMs);
+  (timer as { unref?: () => void }).unref?.();
+  return () => clearInterval(timer);
+}
