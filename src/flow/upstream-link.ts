@@ -11,6 +11,19 @@ export interface SourceNotice {
   readonly frameBytes: number;
 }
 
+/**
+ * At the end of a byte stream: tells `to` (a link or a claim, if any) of the
+ * bytes `decoder` holds that are not a whole sample frame, if it holds any.
+ */
+export function noticeTrailingBytes(
+  to: { notice(notice: SourceNotice): void } | undefined,
+  source: string,
+  decoder: { readonly pendingBytes: number; readonly frameBytes: number },
+): void {
+  if (to === undefined || decoder.pendingBytes === 0) return;
+  to.notice({ type: 'trailing-bytes', source, bytes: decoder.pendingBytes, frameBytes: decoder.frameBytes });
+}
+
 /** What a consumer (flow control, a session) offers the sources it subscribes, however deep. */
 export interface UpstreamLink {
   /** The demand that sources which can wait answer. */

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { type AudioChunk, type AudioFormat, assertFormat } from '../audio/audio-format.js';
 import { PcmByteDecoder } from '../audio/pcm-bytes.js';
-import { findUpstreamLink, keepUpstreamLink } from '../flow/upstream-link.js';
+import { findUpstreamLink, keepUpstreamLink, noticeTrailingBytes } from '../flow/upstream-link.js';
 import { asBytes } from '../sources/byte-source.js';
 
 /**
@@ -30,14 +30,7 @@ export function decodePcm(format: AudioFormat): OperatorFunction<Uint8Array, Aud
         },
         error: (error) => subscriber.error(error),
         complete: () => {
-          if (decoder.pendingBytes > 0) {
-            link?.notice({
-              type: 'trailing-bytes',
-              source: 'decodePcm',
-              bytes: decoder.pendingBytes,
-              frameBytes: decoder.frameBytes,
-            });
-          }
+          noticeTrailingBytes(link, 'decodePcm', decoder);
           subscriber.complete();
         },
       });

@@ -12,7 +12,7 @@ import { PcmByteDecoder } from '../audio/pcm-bytes.js';
 import { looksLikeRiff } from '../audio/wav-header.js';
 import { WavStreamReader } from '../audio/wav-stream.js';
 import { badAudio, isTranscriptionError } from '../errors/transcription-error.js';
-import { claimUpstreamDemand } from '../flow/upstream-link.js';
+import { claimUpstreamDemand, noticeTrailingBytes } from '../flow/upstream-link.js';
 
 /**
  * The format of a source's bytes: raw PCM of a known format, a WAV file
@@ -191,14 +191,7 @@ export function fromByteReader(
       }
       const last = decoder.finish();
       if (last !== undefined) emit(last);
-      if (decoder.pendingBytes > 0) {
-        claim?.notice({
-          type: 'trailing-bytes',
-          source: name,
-          bytes: decoder.pendingBytes,
-          frameBytes: decoder.frameBytes,
-        });
-      }
+      noticeTrailingBytes(claim, name, decoder);
       claim?.release();
       await release();
       subscriber.complete();
