@@ -9,6 +9,13 @@ export interface ScriptLog {
   closedWith: number | undefined;
 }
 
+/** Where a scripted connection closes: instead of answering its `frame`-th audio frame. */
+export interface CloseAt {
+  readonly frame: number;
+  readonly code: number;
+  readonly reason: string;
+}
+
 export interface ScriptedVoskOptions {
   /** Frames until the socket opens. Default 1. */
   readonly openAfter?: number;
@@ -20,8 +27,11 @@ export interface ScriptedVoskOptions {
   readonly reply?: (n: number) => string;
   /** The reply to EOF. */
   readonly final?: string;
-  /** On the first connection only: close with this code instead of answering the n-th audio frame. */
-  readonly closeAt?: { readonly frame: number; readonly code: number; readonly reason: string };
+  /**
+   * Close with this code instead of answering the n-th audio frame: on the first
+   * connection, or, given a list, on each connection its entry names.
+   */
+  readonly closeAt?: CloseAt | readonly (CloseAt | undefined)[];
 }
 
 /**
@@ -65,9 +75,14 @@ export function scriptedVosk(
         const n = isEof ? 0 : ++audioFrames;
         scheduler.schedule(() => {
           if (closed) return;
-          if (connection === 0 && options.closeAt !== undefined && n === options.closeAt.frame) {
+          const closeAt = Array.isArray(options.closeAt)
+            ? options.closeAt[connection]
+            : connection === 0
+              ? (options.closeAt as CloseAt | undefined)
+              : undefined;
+          if (closeAt !== undefined && n === closeAt.frame) {
             closed = true;
-            handlers.close(options.closeAt.code, options.closeAt.reason);
+            handlers.close(closeAt.code, closeAt.reason);
             return;
           }
           handlers.message(isEof ? (options.final ?? '{"text": ""}') : reply(n));

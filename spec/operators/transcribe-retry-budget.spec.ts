@@ -125,8 +125,10 @@ describe('the retry budget (marbles)', () => {
   it('a connection that is answered restores the budget: the delays start over', () => {
     const test = scheduler();
     test.run(({ cold, flush }) => {
-      // Answers frames, but the first connection closes at its 2nd frame: progress, then a drop.
-      const peer = scriptedVosk(test, { closeAt: { frame: 2, code: 1006, reason: '' } });
+      // Two connections in a row each answer audio none had answered (frame 1; then frame 2 of
+      // the resent 1-3) and drop: with one retry allowed, only progress lets the second retry happen.
+      const drop = (frame: number) => ({ frame, code: 1006, reason: '' });
+      const peer = scriptedVosk(test, { closeAt: [drop(2), drop(3)] });
       const t = transcribe({
         url: 'ws://test',
         socketFactory: peer.factory,
@@ -138,7 +140,10 @@ describe('the retry budget (marbles)', () => {
         .pipe(t)
         .subscribe({ error: () => {} });
       flush();
-      expect(statuses.filter((s) => s.state === 'reconnecting')).toMatchObject([{ attempt: 1, delayMs: 10 }]);
+      expect(statuses.filter((s) => s.state === 'reconnecting')).toMatchObject([
+        { attempt: 1, delayMs: 10 },
+        { attempt: 1, delayMs: 10 },
+      ]);
       expect(statuses.at(-1)).toEqual({ state: 'closed', code: 1000, session: 1 });
     });
   });
