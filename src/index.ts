@@ -81,10 +81,14 @@ export {
   type TranscriptionSessionHandle,
   transcribe,
 } from './operators/transcribe.js';
+export { type DeepgramOptions, deepgram, type QueryValue } from './protocols/deepgram.js';
 export type {
   DecodedMessage,
-  ProtocolConnectOptions,
+  Handshake,
+  HandshakeContext,
+  ProtocolCodec,
   ProtocolResult,
+  RefusalClass,
   TranscriptionProtocol,
 } from './protocols/protocol.js';
 export { RESULT_TIME_SLACK_MS } from './protocols/protocol.js';

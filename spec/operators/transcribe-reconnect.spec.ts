@@ -38,6 +38,7 @@ describe('transcribe reconnects (marbles)', () => {
         z: { type: 'partial', text: 'w1 w2 w3', startMs: 0, endMs: 300, words: [] },
         f: {
           type: 'final',
+          endOfUtterance: true,
           text: 'done',
           startMs: 50,
           endMs: 250,

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
 import { backoffDelay } from '../../src/operators/retry-backoff.js';
 import { transcribe } from '../../src/operators/transcribe.js';
-import type { TranscriptionProtocol } from '../../src/protocols/protocol.js';
+import type { DecodedMessage, TranscriptionProtocol } from '../../src/protocols/protocol.js';
 import { vosk } from '../../src/protocols/vosk.js';
 import { CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
 import type { SessionMetrics } from '../../src/session/session-metrics.js';
 import type { SessionStatus } from '../../src/session/session-status.js';
-import type { SocketFactory } from '../../src/transport/socket-driver.js';
+import type { SocketFactory, WireMessage } from '../../src/transport/socket-driver.js';
 import { scriptedVosk } from '../helpers/scripted-socket.js';
 
 const MONO_16K: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
@@ -153,18 +153,28 @@ describe('the retry budget (marbles)', () => {
 const replyless: TranscriptionProtocol = {
   ...vosk(),
   name: 'replyless',
-  decode: (data) => {
-    const message = JSON.parse(data as string) as {
-      words?: Array<{ word: string; start: number; end: number }>;
-    };
-    const words = (message.words ?? []).map((w) => ({ text: w.word, startMs: w.start, endMs: w.end }));
+  credit: 'drain',
+  codec: () => {
+    const base = vosk().codec();
     return {
-      answers: 0,
-      results:
-        words.length > 0 ? [{ type: 'final' as const, text: words.map((w) => w.text).join(' '), words }] : [],
+      start: () => base.start(),
+      encodeAudio: (frame) => base.encodeAudio(frame),
+      end: () => base.end(),
+      decode: decodeReplyless,
     };
   },
 };
+
+function decodeReplyless(data: WireMessage): DecodedMessage {
+  const message = JSON.parse(data as string) as {
+    words?: Array<{ word: string; start: number; end: number }>;
+  };
+  const words = (message.words ?? []).map((w) => ({ text: w.word, startMs: w.start, endMs: w.end }));
+  return {
+    results:
+      words.length > 0 ? [{ type: 'final' as const, text: words.map((w) => w.text).join(' '), words }] : [],
+  };
+}
 
 /**
  * A reply-less server: on each connection, after its `frames`-th audio frame it sends `say(connection,

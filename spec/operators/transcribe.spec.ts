@@ -33,6 +33,7 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
         z: { type: 'partial', text: 'w1 w2 w3', startMs: 0, endMs: 300, words: [] },
         f: {
           type: 'final',
+          endOfUtterance: true,
           text: 'hello world',
           startMs: 100,
           endMs: 300,
@@ -148,10 +149,19 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
     const test = scheduler();
     test.run(({ cold, expectObservable, flush }) => {
       const peer = scriptedVosk(test);
+      const base = vosk();
       const protocol = {
-        ...vosk(),
-        encodeAudio(): never {
-          throw new Error('no encoder for this frame');
+        ...base,
+        codec: () => {
+          const codec = base.codec();
+          return {
+            start: () => codec.start(),
+            end: () => codec.end(),
+            decode: (data: string | Uint8Array) => codec.decode(data),
+            encodeAudio(): never {
+              throw new Error('no encoder for this frame');
+            },
+          };
         },
       };
       const result = cold('--a-b|', { a: ms100, b: ms100 }).pipe(

@@ -1,3 +1,4 @@
+import type { RefusalClass } from '../protocols/protocol.js';
 import { TranscriptionError, type TranscriptionErrorKind } from './transcription-error.js';
 
 /** How a WebSocket close code is classified. */
@@ -53,8 +54,13 @@ export function closeError(code: number, reason: string, override?: CloseCodeCla
  * is the wait the server asked for (its Retry-After, on 429 and 503): it goes
  * on the error and in the message.
  */
-export function handshakeError(status: number, url: string, retryAfterMs?: number): TranscriptionError {
-  const [kind, retryable, hint]: [TranscriptionErrorKind, boolean, string] =
+export function handshakeError(
+  status: number,
+  url: string,
+  retryAfterMs?: number,
+  refusal?: RefusalClass,
+): TranscriptionError {
+  const [defaultKind, defaultRetryable, defaultHint]: [TranscriptionErrorKind, boolean, string] =
     status === 401 || status === 403
       ? ['auth', false, 'check the credentials']
       : status === 429
@@ -62,6 +68,10 @@ export function handshakeError(status: number, url: string, retryAfterMs?: numbe
         : status >= 500
           ? ['server', true, 'the server failed']
           : ['protocol', false, 'is this the right URL for a WebSocket speech server?'];
+  const kind = refusal?.kind ?? defaultKind;
+  const retryable = refusal?.retryable ?? defaultRetryable;
+  // The server's own words say more than a hint from the status alone.
+  const hint = refusal?.detail !== undefined && refusal.detail !== '' ? refusal.detail : defaultHint;
   const wait =
     retryAfterMs === undefined ? '' : `; the server asks to wait ${Math.ceil(retryAfterMs / 1000)} s`;
   return new TranscriptionError(

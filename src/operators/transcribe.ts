@@ -24,14 +24,19 @@ import {
 } from '../session/transcription-session.js';
 import { repeatEvery } from '../timers/repeat-every.js';
 import type { TranscriptEvent } from '../transcript-event.js';
+import { HEADERS_ALLOWED } from '../transport/default-socket.js';
 import type { SocketFactory } from '../transport/socket-driver.js';
 import type { OverflowPolicy } from './controlled.js';
 import type { Jitter } from './retry-backoff.js';
 
 /** Options of {@link transcribe}. */
 export interface TranscribeOptions {
-  /** The server, `ws://` or `wss://`. */
-  readonly url: string;
+  /**
+   * The server, `ws://` or `wss://`. Required for Vosk; a cloud protocol has
+   * its own endpoint (`deepgram({ baseUrl })` to change it), and takes this
+   * one, where given, in place of its default.
+   */
+  readonly url?: string;
   /** The server's protocol. Default `vosk()`. */
   readonly protocol?: TranscriptionProtocol;
   /** Duration of the audio frames sent, in ms. Default 100. */
@@ -153,6 +158,12 @@ export interface TranscriptionSessionHandle {
   readonly metrics$: Observable<SessionMetrics>;
   /** Its produced, sent, dropped, buffered and replayed audio and reconnects, now. */
   stats(): TranscribeStats;
+  /**
+   * Asks the server to finalise what it has heard so far (Deepgram's
+   * `Finalize`), after the audio handed over before it; the session goes on.
+   * False when the protocol has no flush or no connection is open.
+   */
+  flush(): boolean;
 }
 
 /** The `transcribe` operator, which also reports on its sessions without a second subscription. */
@@ -215,10 +226,17 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('transcribe: takes an options object with at least a url');
   }
-  const redaction = { safeQueryParams: options.safeQueryParams ?? [] };
-  if (typeof options.url !== 'string' || !/^wss?:\/\//i.test(options.url)) {
-    const shown =
-      typeof options.url === 'string' ? redactUrl(options.url, redaction) : describeOption(options.url);
+  const protocol = options.protocol ?? vosk();
+  const handshake = protocol.handshake?.({
+    url: options.url,
+    headersAllowed: options.socketFactory !== undefined || HEADERS_ALLOWED,
+  });
+  const url = handshake?.url ?? options.url;
+  const redaction = {
+    safeQueryParams: [...(handshake?.safeQueryParams ?? []), ...(options.safeQueryParams ?? [])],
+  };
+  if (typeof url !== 'string' || !/^wss?:\/\//i.test(url)) {
+    const shown = typeof url === 'string' ? redactUrl(url, redaction) : describeOption(url);
     throw new TypeError(`transcribe: url must be a ws:// or wss:// URL, got ${shown}`);
   }
   if (options.headers !== undefined) {
@@ -230,10 +248,21 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
       }
     }
   }
+  const headers =
+    handshake?.headers !== undefined || options.headers !== undefined
+      ? { ...handshake?.headers, ...options.headers }
+      : undefined;
+  const protocols = options.protocols ?? handshake?.protocols;
+  const userClassify = options.classifyClose;
+  const protocolClassify = protocol.classifyClose?.bind(protocol);
+  const maxConnectionMs =
+    options.maxConnectionMs === undefined
+      ? undefined
+      : positive('maxConnectionMs', options.maxConnectionMs, 0);
   const config: SessionConfig = {
-    url: options.url,
-    protocol: options.protocol ?? vosk(),
-    frameMs: positive('frameMs', options.frameMs, 100),
+    url,
+    protocol,
+    frameMs: withinFrameLimits(positive('frameMs', options.frameMs, 100), protocol),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
     finalTimeoutMs: positive('finalTimeoutMs', options.finalTimeoutMs, 30_000),
     windowMs: positive('windowMs', options.windowMs, 1000),
@@ -244,16 +273,20 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
     reconnect: reconnectConfig(options.reconnect),
     maxReplayMs: positive('maxReplayMs', options.maxReplayMs, 30_000),
     deadAfterMs: positive('deadAfterMs', options.deadAfterMs, 10_000),
-    maxConnectionMs:
-      options.maxConnectionMs === undefined
-        ? undefined
-        : positive('maxConnectionMs', options.maxConnectionMs, 0),
+    maxConnectionMs: connectionLifetime(maxConnectionMs, protocol.connectionLimitMs),
     breaker: options.breaker,
-    classifyClose: options.classifyClose,
+    classifyClose:
+      userClassify !== undefined && protocolClassify !== undefined
+        ? (code, reason) => userClassify(code, reason) ?? protocolClassify(code, reason)
+        : (userClassify ?? protocolClassify),
+    refusal: protocol.classifyRefusal?.bind(protocol),
     scheduler: options.scheduler ?? asyncScheduler,
-    secrets: secretsOf(options.url, options.headers, { ...redaction, extra: options.secrets ?? [] }),
-    ...(options.headers !== undefined ? { headers: options.headers } : {}),
-    ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
+    secrets: secretsOf(url, headers, {
+      ...redaction,
+      extra: [...(handshake?.secrets ?? []), ...(options.secrets ?? [])],
+    }),
+    ...(headers !== undefined ? { headers } : {}),
+    ...(protocols !== undefined ? { protocols } : {}),
     ...(options.socketFactory !== undefined ? { socketFactory: options.socketFactory } : {}),
   };
   if (!(config.readAheadMs >= 0) || !Number.isFinite(config.readAheadMs)) {
@@ -329,6 +362,7 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
       return { samples: [sample], done: sample.state === 'closed' };
     }),
     stats: () => statsOf(session),
+    flush: () => session.flush(),
   });
 
   const metrics$ = new Observable<SessionMetrics>((subscriber) => {
@@ -457,6 +491,20 @@ function heapSample(): { heapUsedBytes?: number } {
   const memory = (globalThis as { performance?: { memory?: { usedJSHeapSize: number } } }).performance
     ?.memory;
   return memory !== undefined ? { heapUsedBytes: memory.usedJSHeapSize } : {};
+}
+
+/** `frameMs` within the protocol's frame limits (AssemblyAI takes 50 to 1,000 ms): clamped, as documented. */
+function withinFrameLimits(frameMs: number, protocol: TranscriptionProtocol): number {
+  const limits = protocol.frameLimitsMs;
+  if (limits === undefined) return frameMs;
+  return Math.min(limits.max, Math.max(limits.min, frameMs));
+}
+
+/** How long a connection lives: the user's limit, and short of the protocol's by a margin (a tenth, at most a minute). */
+function connectionLifetime(userMs: number | undefined, limitMs: number | undefined): number | undefined {
+  if (limitMs === undefined) return userMs;
+  const beforeLimit = limitMs - Math.min(60_000, limitMs / 10);
+  return userMs === undefined ? beforeLimit : Math.min(userMs, beforeLimit);
 }
 
 function reconnectConfig(options: false | ReconnectOptions | undefined): ReconnectConfig | undefined {

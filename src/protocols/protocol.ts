@@ -1,4 +1,6 @@
 import type { AudioChunk } from '../audio/audio-format.js';
+import type { CloseCodeClass } from '../errors/close-codes.js';
+import type { TranscriptionError, TranscriptionErrorKind } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
 
 /**
@@ -17,13 +19,18 @@ export interface ProtocolResult {
     readonly confidence?: number;
   }>;
   /**
-   * The audio the result covers, where the protocol says so without words. A
-   * final with neither words nor a span covers the audio from the end of the
-   * previous final to the last audio its message answers (Vosk: a final
-   * settles all the audio the recogniser has taken).
+   * The audio the result covers, where the protocol says so (Deepgram's
+   * `start` and `duration`, OpenAI's committed spans). A final with neither
+   * words nor a span covers the audio from the end of the previous final to
+   * the last audio its message answers (Vosk: a final settles all the audio
+   * the recogniser has taken).
    */
   readonly startMs?: number;
   readonly endMs?: number;
+  /** The final ends an utterance (Vosk: every final; Deepgram: `speech_final`; AssemblyAI: `end_of_turn`). */
+  readonly endOfUtterance?: boolean;
+  /** The provider's id of the item or turn the result belongs to, where it has one. */
+  readonly id?: string;
 }
 
 /** How far past the audio sent on a connection a server's times may reach (rounding) before they are an error. */
@@ -33,33 +40,62 @@ export const RESULT_TIME_SLACK_MS = 250;
 export interface DecodedMessage {
   readonly results: readonly ProtocolResult[];
   /**
-   * How many of the client's messages this one answers (audio frames and
-   * end-of-stream), in order. Vosk answers each with exactly one reply. More
-   * answers than messages sent is a protocol error, and end-of-stream counts
-   * as answered only by a message with a final result.
+   * For protocols whose credit is `'replies'`: how many of the client's
+   * messages this one answers (audio frames and end-of-stream), in order.
+   * Vosk answers each with exactly one reply. More answers than messages sent
+   * is a protocol error, and end-of-stream counts as answered only by a
+   * message with a final result. Protocols without replies leave it out (0).
    */
-  readonly answers: number;
+  readonly answers?: number;
+  /**
+   * The server's answer to end-of-stream is complete: nothing follows but its
+   * close (Deepgram's `Metadata` after `CloseStream`, AssemblyAI's
+   * `Termination`). For protocols whose `endsWith` is `'message'`.
+   */
+  readonly ended?: boolean;
+  /** The connection is ready for audio (AssemblyAI's `Begin`, OpenAI's `session.updated`); see `awaitsReady`. */
+  readonly ready?: boolean;
+  /** The server marked the end of an utterance apart from a final (Deepgram's `UtteranceEnd`), at this time of the connection. */
+  readonly utteranceEndMs?: number;
+  /** The server reported a failure in a message (AssemblyAI's `Error`, OpenAI's `error`): the connection ends with it. */
+  readonly error?: TranscriptionError;
 }
 
-/** The connection details a protocol needs. */
-export interface ProtocolConnectOptions {
+/** What a protocol is told when it builds its handshake. */
+export interface HandshakeContext {
+  /** The `url` option of `transcribe`, if one was given. */
+  readonly url: string | undefined;
+  /** Whether handshake headers can be sent (Node); browsers offer subprotocols only. */
+  readonly headersAllowed: boolean;
+}
+
+/** How to open a connection. */
+export interface Handshake {
+  /** The full URL, query parameters included. */
+  readonly url: string;
   readonly protocols?: readonly string[];
+  /** Node only. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Strings of the handshake never to show (a key offered as a subprotocol, say). */
+  readonly secrets?: readonly string[];
+  /** Query parameters whose values may be shown in errors and logs (`model`, `language`). */
+  readonly safeQueryParams?: readonly string[];
+}
+
+/** How a protocol reads a refused handshake: what its server says in the body, and what that means. */
+export interface RefusalClass {
+  readonly kind?: TranscriptionErrorKind;
+  readonly retryable?: boolean;
+  /** The server's own explanation (from the body), shown in the error. */
+  readonly detail?: string;
 }
 
 /**
- * The seam between the session and a server's wire protocol: small and
- * protocol-neutral, so that Deepgram, AssemblyAI or OpenAI adapters are one
- * file each. The session owns timing, order and retries; the adapter only
- * encodes and decodes.
+ * One connection's encoder and decoder: made for each connection, so that a
+ * protocol that keeps state (items in progress, a cached partial) starts
+ * clean and is never shared by two sessions.
  */
-export interface TranscriptionProtocol {
-  /** Shown in errors and logs. */
-  readonly name: string;
-  /** The sample rate to send (audio is resampled to it). */
-  readonly sampleRate: number;
-  /** Extra handshake details (subprotocols, headers). */
-  connectOptions?(): ProtocolConnectOptions;
+export interface ProtocolCodec {
   /** Messages to send once the socket is open, before any audio. */
   start(): readonly WireMessage[];
   /**
@@ -68,6 +104,8 @@ export interface TranscriptionProtocol {
    * sent at once, or a copy, never keep them.
    */
   encodeAudio(frame: AudioChunk): WireMessage;
+  /** Messages that ask the server to finalise what it has now (Deepgram's `Finalize`), if it can. */
+  flush?(): readonly WireMessage[];
   /** Messages that end the stream. */
   end(): readonly WireMessage[];
   /**
@@ -75,4 +113,54 @@ export interface TranscriptionProtocol {
    * cannot read (anything else it throws is reported as one too).
    */
   decode(data: WireMessage): DecodedMessage;
+}
+
+/**
+ * The seam between the session and a server's wire protocol, so that each
+ * provider's adapter is one file. The session owns timing, order, replay and
+ * retries; the protocol says how its server wants to be spoken to.
+ * See docs/decisions/0016-protocol-seam.md for how each provider fits.
+ */
+export interface TranscriptionProtocol {
+  /** Shown in errors and logs. */
+  readonly name: string;
+  /** The sample rate to send (audio is resampled to it). */
+  readonly sampleRate: number;
+  /**
+   * How flow-control credit comes back. `'replies'` (Vosk): the server
+   * answers every message, and audio's room in the window is free once its
+   * reply has come. `'drain'` (Deepgram, AssemblyAI, OpenAI): no replies; the
+   * room is free once the socket has sent the audio, so the window is what
+   * waits to be sent, and the socket's high-water mark is TCP's backpressure.
+   * Default `'replies'`.
+   */
+  readonly credit?: 'replies' | 'drain';
+  /**
+   * Whether the server keeps answering audio as it comes (with replies or
+   * results over it), so that audio unanswered for `deadAfterMs` with nothing
+   * heard means a dead connection. A server that may say nothing over silence
+   * (OpenAI with server VAD) is watched by the socket's heartbeat alone.
+   * Default true.
+   */
+  readonly answersAudio?: boolean;
+  /** How end-of-stream completes: `'answer'` (the final that answers it, Vosk) or `'message'` (a message with `ended`). Default `'answer'`. */
+  readonly endsWith?: 'answer' | 'message';
+  /** Send no audio before a message with `ready` (AssemblyAI's `Begin`). Default false. */
+  readonly awaitsReady?: boolean;
+  /** A message to send whenever no audio has gone out for `idleMs` (Deepgram's `KeepAlive`). */
+  readonly keepAlive?: { readonly message: WireMessage; readonly idleMs: number };
+  /** Frame durations the server takes: `frameMs` is clamped into them (AssemblyAI: 50 to 1,000 ms). */
+  readonly frameLimitsMs?: { readonly min: number; readonly max: number };
+  /** Audio must not go faster than real time (AssemblyAI closes with 3007 otherwise): the sender paces it. */
+  readonly realtime?: boolean;
+  /** The longest a connection may live (OpenAI: 60 minutes): the session moves to a new one before it. */
+  readonly connectionLimitMs?: number;
+  /** The handshake. Without it, the `url` option is used as it is. */
+  handshake?(context: HandshakeContext): Handshake;
+  /** The protocol's own close codes; undefined keeps the standard table. A user's `classifyClose` comes first. */
+  classifyClose?(code: number, reason: string): CloseCodeClass | undefined;
+  /** Reads a refused handshake's status and body (Node gives the body); undefined keeps the default. */
+  classifyRefusal?(status: number, body: string | undefined): RefusalClass | undefined;
+  /** A codec for a new connection. */
+  codec(): ProtocolCodec;
 }

@@ -3,7 +3,7 @@ import { encodePcmBytes } from '../audio/pcm-bytes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import type { TranscriptionError } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
-import type { DecodedMessage, ProtocolResult, TranscriptionProtocol } from './protocol.js';
+import type { DecodedMessage, ProtocolCodec, ProtocolResult, TranscriptionProtocol } from './protocol.js';
 
 /** Options of {@link vosk}. */
 export interface VoskOptions {
@@ -48,61 +48,83 @@ const seconds = (s: number): number => Math.round(s * 1000);
 export function vosk(options: VoskOptions = {}): TranscriptionProtocol {
   const sampleRate = options.sampleRate ?? 16000;
   const words = options.words ?? true;
-  let lastPartial: string | undefined;
-  let lastPartialDecoded: DecodedMessage | undefined;
+  const config = JSON.stringify({ config: { sample_rate: sampleRate, words } });
   return {
     name: 'vosk',
     sampleRate,
-    start: () => [JSON.stringify({ config: { sample_rate: sampleRate, words } })],
-    encodeAudio: (frame: AudioChunk) => encodePcmBytes(frame.samples),
-    end: () => [VOSK_EOF],
-    decode(data: WireMessage): DecodedMessage {
-      // Servers repeat the same partial with every reply: the last one decoded is reused.
-      if (data === lastPartial && lastPartialDecoded !== undefined) return lastPartialDecoded;
-      const decoded = decodeMessage(data);
-      if (decoded.results[0]?.type === 'partial') {
-        lastPartial = data as string;
-        lastPartialDecoded = decoded;
-      }
-      return decoded;
-    },
+    credit: 'replies',
+    endsWith: 'answer',
+    codec: () => new VoskCodec(config),
   };
-  function decodeMessage(data: WireMessage): DecodedMessage {
-    if (typeof data !== 'string') throw malformed('binary, expected JSON text', data);
-    let message: unknown;
-    try {
-      message = JSON.parse(data);
-    } catch {
-      throw malformed('not JSON', data);
-    }
-    if (typeof message !== 'object' || message === null) throw malformed('not an object', data);
-    const m = message as Record<string, unknown>;
-    if (typeof m.partial === 'string') {
-      return { answers: 1, results: [{ type: 'partial', text: m.partial.trim(), words: [] }] };
-    }
-    // With max_alternatives, Vosk wraps results: take the best.
-    let best: Record<string, unknown> = m;
-    if (m.alternatives !== undefined) {
-      const first: unknown = Array.isArray(m.alternatives) ? m.alternatives[0] : undefined;
-      if (typeof first !== 'object' || first === null)
-        throw malformed('"alternatives" without a first object', data);
-      best = first as Record<string, unknown>;
-    }
-    if (typeof best.text === 'string') {
-      const list = best.result ?? [];
-      if (!Array.isArray(list) || !list.every(isWord)) throw malformed('bad "result" word list', data);
-      const result: ProtocolResult = {
-        type: 'final',
-        text: best.text.trim(),
-        words: list.map((w) => ({
-          text: w.word,
-          startMs: seconds(w.start),
-          endMs: seconds(w.end),
-          ...(w.conf !== undefined ? { confidence: w.conf } : {}),
-        })),
-      };
-      return { answers: 1, results: [result] };
-    }
-    throw malformed('neither "partial" nor "text"', data);
+}
+
+/** One connection's Vosk messages. */
+class VoskCodec implements ProtocolCodec {
+  private lastPartial: string | undefined;
+  private lastPartialDecoded: DecodedMessage | undefined;
+
+  constructor(private readonly config: string) {}
+
+  start(): readonly WireMessage[] {
+    return [this.config];
   }
+
+  encodeAudio(frame: AudioChunk): WireMessage {
+    return encodePcmBytes(frame.samples);
+  }
+
+  end(): readonly WireMessage[] {
+    return [VOSK_EOF];
+  }
+
+  decode(data: WireMessage): DecodedMessage {
+    // Servers repeat the same partial with every reply: the last one decoded is reused.
+    if (data === this.lastPartial && this.lastPartialDecoded !== undefined) return this.lastPartialDecoded;
+    const decoded = decodeVoskMessage(data);
+    if (decoded.results[0]?.type === 'partial') {
+      this.lastPartial = data as string;
+      this.lastPartialDecoded = decoded;
+    }
+    return decoded;
+  }
+}
+
+function decodeVoskMessage(data: WireMessage): DecodedMessage {
+  if (typeof data !== 'string') throw malformed('binary, expected JSON text', data);
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    throw malformed('not JSON', data);
+  }
+  if (typeof message !== 'object' || message === null) throw malformed('not an object', data);
+  const m = message as Record<string, unknown>;
+  if (typeof m.partial === 'string') {
+    return { answers: 1, results: [{ type: 'partial', text: m.partial.trim(), words: [] }] };
+  }
+  // With max_alternatives, Vosk wraps results: take the best.
+  let best: Record<string, unknown> = m;
+  if (m.alternatives !== undefined) {
+    const first: unknown = Array.isArray(m.alternatives) ? m.alternatives[0] : undefined;
+    if (typeof first !== 'object' || first === null)
+      throw malformed('"alternatives" without a first object', data);
+    best = first as Record<string, unknown>;
+  }
+  if (typeof best.text === 'string') {
+    const list = best.result ?? [];
+    if (!Array.isArray(list) || !list.every(isWord)) throw malformed('bad "result" word list', data);
+    const result: ProtocolResult = {
+      type: 'final',
+      text: best.text.trim(),
+      endOfUtterance: true,
+      words: list.map((w) => ({
+        text: w.word,
+        startMs: seconds(w.start),
+        endMs: seconds(w.end),
+        ...(w.conf !== undefined ? { confidence: w.conf } : {}),
+      })),
+    };
+    return { answers: 1, results: [result] };
+  }
+  throw malformed('neither "partial" nor "text"', data);
 }

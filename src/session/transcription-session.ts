@@ -1,15 +1,11 @@
 import {
-  asapScheduler,
   asyncScheduler,
   type Observable,
-  type SchedulerAction,
   type SchedulerLike,
   type Subscriber,
   type Subscription,
 } from 'rxjs';
-import { type AudioChunk, describeValue, framesToMs } from '../audio/audio-format.js';
-import { Framer } from '../audio/framer.js';
-import { Pcm16Normaliser } from '../audio/pcm16-normaliser.js';
+import { type AudioChunk, describeValue } from '../audio/audio-format.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import { scrubError } from '../errors/redact.js';
@@ -20,25 +16,29 @@ import {
   TranscriptionError,
 } from '../errors/transcription-error.js';
 import { Demand } from '../flow/demand.js';
-import { DEFAULT_STALL_MS, FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
+import type { FlowController, OverflowPolicy } from '../flow/flow-controller.js';
 import { FlowStats } from '../flow/flow-stats.js';
-import { type SourceNotice, withUpstreamLink } from '../flow/upstream-link.js';
-import {
-  type DecodedMessage,
-  type ProtocolResult,
-  RESULT_TIME_SLACK_MS,
-  type TranscriptionProtocol,
+import type { SourceNotice } from '../flow/upstream-link.js';
+import type {
+  DecodedMessage,
+  ProtocolCodec,
+  ProtocolResult,
+  RefusalClass,
+  TranscriptionProtocol,
 } from '../protocols/protocol.js';
-import { resultProblem } from '../protocols/result-check.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { repeatEvery } from '../timers/repeat-every.js';
-import type { TranscriptEvent, TranscriptWord } from '../transcript-event.js';
+import type { TranscriptEvent } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
 import { type Connection, openConnection } from '../transport/websocket-connection.js';
-import { FrameStore } from './frame-store.js';
+import { startIntake } from './audio-intake.js';
+import { decodedProblem } from './message-check.js';
 import { type ReconnectConfig, ReconnectPolicy } from './reconnect-policy.js';
+import { ReplayLedger } from './replay-ledger.js';
+import { Sender } from './sender.js';
 import { LatencyRecorder, type SessionMetrics } from './session-metrics.js';
 import type { SessionStatus, SessionStatusUpdate } from './session-status.js';
+import { Timeline } from './timeline.js';
 
 export type { ReconnectConfig };
 
@@ -47,10 +47,12 @@ const END_CLOSE_GRACE_MS = 1000;
 
 /** What a session needs to run (the resolved options of `transcribe`). */
 export interface SessionConfig {
+  /** The handshake's URL (the protocol's, with its query parameters). */
   readonly url: string;
   readonly protocol: TranscriptionProtocol;
+  /** Within the protocol's frame limits. */
   readonly frameMs: number;
-  /** Audio sent and not yet answered, at most. */
+  /** Audio sent and not yet answered, at most (for protocols without replies: not yet sent). */
   readonly windowMs: number;
   /** How far sources that wait read ahead of what is sent (so a file read never stalls the socket). */
   readonly readAheadMs: number;
@@ -65,12 +67,15 @@ export interface SessionConfig {
   readonly reconnect: ReconnectConfig | undefined;
   /** Audio sent and not yet finalised that is kept to resend after a reconnect, at most. */
   readonly maxReplayMs: number;
-  /** A connection with replies awaited and nothing arriving for this long is dead. */
+  /** A connection with audio unanswered and nothing arriving for this long is dead. */
   readonly deadAfterMs: number;
   /** Move to a new connection after this long, where nothing is unfinalised. */
   readonly maxConnectionMs: number | undefined;
   readonly breaker: CircuitBreaker | undefined;
+  /** The user's classification first, then the protocol's, then the standard table. */
   readonly classifyClose: ((code: number, reason: string) => CloseCodeClass | undefined) | undefined;
+  /** How the protocol reads a refused handshake. */
+  readonly refusal: ((status: number, body: string | undefined) => RefusalClass | undefined) | undefined;
   /** The clock and timers (retry delays, dead-socket checks, the final's timeout, flow control's stall). */
   readonly scheduler: SchedulerLike;
   /** Strings never to show (tokens, keys, credentials of the URL and headers): scrubbed from every error. */
@@ -103,56 +108,35 @@ export interface SessionCounters {
 }
 
 /**
- * One logical transcription, over as many connections as it takes. The audio
- * goes through flow control frame by frame (a loop, never recursion); frames
- * the server has not finalised are kept (bounded by `maxReplayMs`) and sent
- * again first on a new connection, whose timestamps are shifted onto one
- * timeline from the start of the audio; finals already emitted are not
- * emitted again. Every server message is checked before it touches the
- * session. Completes after the final that answers end-of-stream.
+ * One logical transcription, over as many connections as it takes. It wires
+ * the parts: the audio intake (flow control, frame by frame, a loop), the
+ * replay ledger (what is unfinalised and resent first on a new connection),
+ * the timeline (each connection's times on one timeline, finals not emitted
+ * twice), the sender (batches, high-water mark, pacing, keep-alive) and the
+ * reconnect policy (a budget of connections that made no progress). Every
+ * server message is checked before it touches the session. Completes once the
+ * server has answered end-of-stream.
  */
 export class TranscriptionSession {
   private connection: Connection | undefined;
+  private codec: ProtocolCodec | undefined;
   /** Drops the current connection (see openConnection). */
   private dropTransport: (() => void) | undefined;
   private audio: Subscription | undefined;
   private intake: FlowController | undefined;
   private readonly policy: ReconnectPolicy;
-  /**
-   * Every frame from flow control, by sequence number, until it is neither
-   * awaiting a reply nor unfinalised. Frames [unfinalisedFrom, sendNext) are
-   * sent and not finalised (resent after a reconnect); [sendNext, end) wait to
-   * be sent on this connection; [answeredNext, sendNext) await their replies
-   * on it, and then `endsAwaited` end-of-stream messages.
-   */
-  private readonly store: FrameStore;
-  private unfinalisedFrom = 0;
-  private sendNext = 0;
-  private answeredNext = 0;
-  private endsAwaited = 0;
-  /** The format of the frames (all alike, after toPcm16). */
-  private format: AudioChunk['format'] | undefined;
-  private pumping = false;
+  private readonly ledger: ReplayLedger;
+  private readonly timeline = new Timeline();
+  private readonly sender: Sender;
+  private readonly replies: boolean;
+  private readonly watchesAnswers: boolean;
   readonly demand = new Demand();
   readonly flow = new FlowStats();
-  private readonly tallies = { reconnects: 0, replayedMs: 0, replayDroppedMs: 0 };
-  private readonly sent = { frames: 0, ms: 0, bytes: 0 };
+  private readonly tallies = { reconnects: 0, replayedMs: 0 };
   private readonly latencies = new LatencyRecorder();
   private readonly startedAt: number;
   private firstPartialAt: number | undefined;
   private state: SessionStatus['state'] = 'connecting';
-  private audioMs = 0;
-  private audioDone = false;
-  private endSentHere = false;
-  /** The session's time of the current connection's time 0. */
-  private offsetMs = 0;
-  private answeredMs = 0;
-  /** Where the audio sent on this connection ends, on the session's timeline. */
-  private sentEndMs = 0;
-  /** The furthest audio any connection has answered, on the session's timeline: past it is progress. */
-  private answeredHighMs = 0;
-  private lastFinalEndMs = 0;
-  private lastPartial = '';
   private finished = false;
   private opened = 0;
   private openedAt = 0;
@@ -163,8 +147,6 @@ export class TranscriptionSession {
   private endAnswered = false;
   /** The latest failure of a connection (not of the breaker), for the error a session gives up with. */
   private lastConnectionError: TranscriptionError | undefined;
-  /** Where the latest final on this connection ended, on the session's timeline (finals never reach back over it). */
-  private connectionFinalEndMs = 0;
   private finalTimer: Subscription | undefined;
   private retryTimer: Subscription | undefined;
   private stopDeadCheck: (() => void) | undefined;
@@ -179,8 +161,24 @@ export class TranscriptionSession {
     private readonly subscriber: Subscriber<TranscriptEvent>,
     private readonly events: SessionEvents,
   ) {
+    const protocol = config.protocol;
     this.startedAt = config.scheduler.now();
-    this.store = new FrameStore(Math.ceil((config.frameMs * config.protocol.sampleRate) / 1000));
+    this.replies = protocol.credit !== 'drain';
+    this.watchesAnswers = this.replies || protocol.answersAudio !== false;
+    this.ledger = new ReplayLedger(protocol.sampleRate, config.frameMs, protocol.frameLimitsMs?.min ?? 0);
+    this.sender = new Sender(this.ledger, this.timeline, this.demand, config, {
+      passed: () => this.boundReplay(),
+      failed: (error) =>
+        this.fail(
+          isTranscriptionError(error)
+            ? error
+            : new TranscriptionError(
+                `the ${protocol.name} adapter or the socket failed to send: ${describeThrown(error)}`,
+                { kind: 'protocol', retryable: false, cause: error },
+              ),
+        ),
+      endSent: () => this.onEndSent(),
+    });
     this.policy = new ReconnectPolicy(config.reconnect, config.breaker);
     this.report = (update) => {
       this.state = update.state;
@@ -198,14 +196,15 @@ export class TranscriptionSession {
   /** A snapshot of what the session is doing; `sample` adds what the platform can tell. */
   metrics(sample: { heapUsedBytes?: number; eventLoopDelayMs?: number } = {}): SessionMetrics {
     const flow = this.flow;
+    const sent = this.sender.sent;
     return {
       at: this.config.scheduler.now(),
       session: this.id,
       state: this.state,
-      audioSentMs: this.sent.ms,
-      audioSentBytes: this.sent.bytes,
-      framesSent: this.sent.frames,
-      framesInFlight: this.sendNext - this.answeredNext,
+      audioSentMs: sent.ms,
+      audioSentBytes: sent.bytes,
+      framesSent: sent.frames,
+      framesInFlight: this.sender.inFlight,
       bufferedMs: flow.bufferedMs,
       droppedMs: flow.droppedMs,
       replayedMs: this.tallies.replayedMs,
@@ -215,9 +214,9 @@ export class TranscriptionSession {
       timeToFirstPartialMs:
         this.firstPartialAt === undefined ? undefined : this.firstPartialAt - this.startedAt,
       finalLatency: this.latencies.snapshot(),
-      serverLagMs: Math.max(0, this.sent.ms - this.lastFinalEndMs),
+      serverLagMs: Math.max(0, sent.ms - this.timeline.lastFinalEndMs),
       // Given back at the close (the store is cleared just after the closed status).
-      audioHeldBytes: this.state === 'closed' ? 0 : this.store.capacityBytes,
+      audioHeldBytes: this.state === 'closed' ? 0 : this.ledger.store.capacityBytes,
       heapUsedBytes: sample.heapUsedBytes,
       eventLoopDelayMs: sample.eventLoopDelayMs,
     };
@@ -232,13 +231,22 @@ export class TranscriptionSession {
 
   /** Reconnects, replays and the audio awaiting finalisation, now. */
   get counters(): SessionCounters {
-    return { ...this.tallies, unfinalisedMs: this.unfinalisedMs() };
+    return {
+      ...this.tallies,
+      replayDroppedMs: this.ledger.droppedMs,
+      unfinalisedMs: this.ledger.unfinalisedMs(),
+    };
   }
 
-  /** Audio sent and not finalised, in ms (frames are back to back on the timeline). */
-  private unfinalisedMs(): number {
-    const { unfinalisedFrom: from, sendNext } = this;
-    return from < sendNext ? this.store.endMs(sendNext - 1) - this.store.startMs(from) : 0;
+  /**
+   * Asks the server to finalise what it has heard so far (Deepgram's
+   * `Finalize`), after the audio handed over before it. False when the
+   * protocol cannot, or no connection is open.
+   */
+  flush(): boolean {
+    const messages = this.codec?.flush?.();
+    if (messages === undefined || this.finished) return false;
+    return this.sender.sendNow(messages);
   }
 
   /** Releases the socket (closing it with 1000), the audio source and timers. */
@@ -246,12 +254,11 @@ export class TranscriptionSession {
     if (!this.finished) this.report({ state: 'closed' });
     this.finished = true;
     this.clearTimers();
-    this.pumpAction?.unsubscribe();
+    this.sender.dispose();
     this.audio?.unsubscribe();
     this.intake?.stop();
     this.detach();
-    this.store.clear();
-    this.unfinalisedFrom = this.sendNext = this.answeredNext = this.store.end;
+    this.ledger.clear();
   }
 
   private clearTimers(): void {
@@ -271,9 +278,7 @@ export class TranscriptionSession {
       this.onLost(refused);
       return;
     }
-    const extra = this.config.protocol.connectOptions?.() ?? {};
-    const protocols = this.config.protocols ?? extra.protocols;
-    const headers = { ...extra.headers, ...this.config.headers };
+    const { protocols, headers } = this.config;
     // A connection that fails at once has reported it before this returns: the
     // function kept then is a no-op, replaced at the next attempt.
     this.dropTransport = openConnection(
@@ -285,9 +290,10 @@ export class TranscriptionSession {
         // the driver keeps its own unref'd timer and the wall clock, cheaper per message.
         ...(this.config.scheduler !== asyncScheduler ? { scheduler: this.config.scheduler } : {}),
         ...(protocols !== undefined ? { protocols } : {}),
-        ...(Object.keys(headers).length > 0 ? { headers } : {}),
+        ...(headers !== undefined && Object.keys(headers).length > 0 ? { headers } : {}),
         ...(this.config.socketFactory !== undefined ? { socketFactory: this.config.socketFactory } : {}),
         ...(this.config.classifyClose !== undefined ? { classifyClose: this.config.classifyClose } : {}),
+        ...(this.config.refusal !== undefined ? { refusal: this.config.refusal } : {}),
       },
       {
         open: (connection) => this.onOpen(connection),
@@ -322,10 +328,9 @@ export class TranscriptionSession {
     const drop = this.dropTransport;
     this.dropTransport = undefined;
     this.connection = undefined;
-    this.answeredNext = this.sendNext;
-    this.endsAwaited = 0;
-    this.endSentHere = false;
-    this.release();
+    this.codec = undefined;
+    this.sender.detach();
+    this.ledger.detach();
     this.stopDeadCheck?.();
     this.stopDeadCheck = undefined;
     drop?.();
@@ -363,32 +368,44 @@ export class TranscriptionSession {
     this.opened += 1;
     if (this.opened > 1) this.tallies.reconnects += 1;
     this.openedAt = this.lastHeard = this.config.scheduler.now();
-    for (const data of this.config.protocol.start()) this.connection.send(data);
     // Open is not yet a success: the retry budget waits for progress (ReconnectPolicy).
     this.report({ state: 'open', connections: this.opened });
     // The new connection starts where the unfinalised audio starts; it goes first.
-    this.tallies.replayedMs += this.unfinalisedMs();
-    const from = this.unfinalisedFrom;
-    this.sendNext = this.answeredNext = from;
-    this.offsetMs = from < this.store.end ? this.store.startMs(from) : this.audioMs;
-    this.answeredMs = this.sentEndMs = this.connectionFinalEndMs = this.offsetMs;
+    this.tallies.replayedMs += this.ledger.unfinalisedMs();
+    this.timeline.startConnection(this.ledger.rewind());
+    this.lastDecoded = undefined;
+    this.codec = this.config.protocol.codec();
     this.watchForSilence();
     if (this.opened === 1) this.demand.request(this.config.windowMs);
-    this.pump();
+    this.sender.attach(connection, this.codec);
   }
 
-  /** A connection awaiting replies that hears nothing for deadAfterMs is dead (no FIN needed). */
+  /** Something sent on this connection still awaits the server's answer. */
+  private awaitingAnswer(): boolean {
+    if (this.awaitingAudioAnswer()) return true;
+    return this.replies ? this.sender.endsAwaited > 0 : this.sender.endSentHere;
+  }
+
+  /** Audio sent on this connection still awaits the server's answer. */
+  private awaitingAudioAnswer(): boolean {
+    if (this.replies) return this.ledger.sendNext !== this.ledger.answeredNext;
+    return this.timeline.sentEndMs > this.timeline.answeredMs;
+  }
+
+  /** A connection awaiting answers that hears nothing for deadAfterMs is dead (no FIN needed). */
   private watchForSilence(): void {
+    if (!this.watchesAnswers) return;
     const every = Math.max(10, Math.min(1000, this.config.deadAfterMs / 4));
     const check = (): void => {
-      if (this.sendNext === this.answeredNext && this.endsAwaited === 0) {
+      if (!this.awaitingAnswer()) {
         this.lastHeard = this.config.scheduler.now();
         return;
       }
       if (this.config.scheduler.now() - this.lastHeard >= this.config.deadAfterMs) {
+        const what = this.awaitingAudioAnswer() ? 'audio' : 'end-of-stream';
         this.onLost(
           new TranscriptionError(
-            `no reply from the server for ${this.config.deadAfterMs} ms with audio awaiting one: the connection is dead`,
+            `no reply from the server for ${this.config.deadAfterMs} ms with ${what} awaiting one: the connection is dead`,
             { kind: 'timeout', retryable: true },
           ),
         );
@@ -405,79 +422,36 @@ export class TranscriptionSession {
    */
   private maybeRotate(): void {
     const limit = this.config.maxConnectionMs;
-    if (limit === undefined || this.connection === undefined || this.audioDone) return;
+    if (limit === undefined || this.connection === undefined || this.sender.audioDone) return;
     if (this.config.scheduler.now() - this.openedAt < limit) return;
     this.policy.release();
     this.detach();
     this.connect('rotation');
   }
 
-  /**
-   * Subscribes the source through the three steps every frame takes: to 16-bit
-   * mono at the server's rate, into frames, through flow control. The steps run
-   * inline as plain objects (the state behind `toPcm16`, `frames` and
-   * `controlled`): as operators they were three subscribers, observers and
-   * closures per session and three hops per frame, a third of a session's heap.
-   */
   private startAudio(): void {
-    const { protocol, frameMs, maxBufferMs, overflow, scheduler } = this.config;
-    const normaliser = new Pcm16Normaliser(protocol.sampleRate, 'transcribe');
-    const framer = new Framer(frameMs);
-    const flow = new FlowController(
-      {
-        demand: this.demand,
-        maxBufferMs,
-        overflow,
-        prefetchMs: this.config.readAheadMs,
-        stallMs: DEFAULT_STALL_MS,
-        stats: this.flow,
-        scheduler,
-      },
+    const { protocol, frameMs, maxBufferMs, overflow, scheduler, readAheadMs } = this.config;
+    const intake = startIntake(
+      this.source,
+      { sampleRate: protocol.sampleRate, frameMs, maxBufferMs, overflow, readAheadMs, scheduler },
       this,
+      this.demand,
+      this.flow,
+      (notice) => this.events.notice(notice),
     );
-    this.intake = flow;
-    const link = {
-      demand: flow.upstream,
-      notice: (notice: SourceNotice): void => {
-        this.flow.trailingBytes += notice.bytes;
-        this.events.notice(notice);
-      },
-    };
-    this.audio = withUpstreamLink(this.source, link).subscribe({
-      next: (chunk) => {
-        try {
-          const normalised = normaliser.push(chunk);
-          if (normalised !== undefined) framer.push(normalised, flow);
-        } catch (error) {
-          flow.error(error);
-        }
-      },
-      error: (error: unknown) => flow.error(error),
-      complete: () => {
-        const tail = normaliser.flush();
-        if (tail !== undefined) framer.push(tail, flow);
-        framer.flush(flow);
-        flow.complete();
-      },
-    });
-    flow.begin();
+    this.intake = intake.flow;
+    this.audio = intake.subscription;
   }
 
   /** True once the session takes no more audio: its sink side, for flow control. */
   get closed(): boolean {
-    return this.finished || this.audioDone;
+    return this.finished || this.sender.audioDone;
   }
 
   /** A frame from flow control (16-bit mono at the server's rate). */
   next(frame: AudioChunk): void {
-    // Positions count what is sent: audio dropped by the overflow policy leaves no gap.
-    const durationMs = framesToMs(frame.samples.length, this.config.protocol.sampleRate);
-    const startMs = this.audioMs;
-    this.audioMs += durationMs;
-    this.format ??= frame.format;
-    // The normaliser makes every frame 16-bit; the store copies it, so the chunk can die young.
-    this.store.append(frame.samples as Int16Array, startMs, this.audioMs);
-    this.pump();
+    this.ledger.append(frame);
+    this.sender.pump();
   }
 
   /** The audio failed (the source, a bad format, an overflow with policy 'error'). */
@@ -491,101 +465,14 @@ export class TranscriptionSession {
 
   /** The audio ended, and flow control has passed all of it on. */
   complete(): void {
-    this.audioDone = true;
+    this.sender.audioDone = true;
     this.report({ state: 'closing' });
-    this.pump();
+    this.sender.pump();
   }
 
   // --- sending -------------------------------------------------------------
 
-  /**
-   * Asks for a send pass. Passes run on the asap scheduler (a microtask; the
-   * virtual clock in marble tests), so frames that arrive in one burst (a file
-   * read, a run of replies freeing credit) leave the socket in one write
-   * instead of one write each, which was most of the cost per frame.
-   */
-  private pump(): void {
-    if (this.pumping || this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    // One action per session, re-armed for each pass: a new action per frame was
-    // about a tenth of the garbage a frame made, and garbage sets V8's collections going.
-    if (this.pumpAction !== undefined) this.pumpAction.schedule();
-    else asapScheduler.schedule(this.pumpWork);
-  }
-  private pumpAction: SchedulerAction<unknown> | undefined;
-  private readonly pumpWork = ((session: TranscriptionSession) =>
-    function pumpWork(this: SchedulerAction<unknown>): void {
-      session.pumpAction = this;
-      session.pumpTask();
-    })(this);
-  private pumpTask(): void {
-    this.pumpScheduled = false;
-    try {
-      this.connection?.batch(this.pumpNowBound);
-    } catch (error) {
-      // A protocol's encoder or a socket that throws fails this session, not the process.
-      this.fail(
-        isTranscriptionError(error)
-          ? error
-          : new TranscriptionError(
-              `the ${this.config.protocol.name} adapter or the socket failed to send: ${describeThrown(error)}`,
-              { kind: 'protocol', retryable: false, cause: error },
-            ),
-      );
-    }
-  }
-  private readonly pumpNowBound = (): void => this.pumpNow();
-  private pumpScheduled = false;
-  private readonly onSent = (): void => this.pump();
-
-  /**
-   * One pass: sends pending frames in order while the socket is under its
-   * high-water mark (a "sent" callback asks for the next pass). A loop:
-   * re-entrant calls fall through to the one running; nothing recurses.
-   */
-  private pumpNow(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      const { protocol, highWaterBytes } = this.config;
-      const store = this.store;
-      while (this.connection !== undefined && this.connection.bufferedAmount < highWaterBytes) {
-        if (this.sendNext === store.end) {
-          if (this.audioDone && !this.endSentHere) this.sendEnd();
-          break;
-        }
-        const seq = this.sendNext++;
-        const samples = store.samples(seq);
-        this.sentEndMs = store.endMs(seq);
-        if (Number.isNaN(store.sentAt(seq))) {
-          store.markSent(seq, this.config.scheduler.now());
-          this.sent.frames += 1;
-          this.sent.ms += store.endMs(seq) - store.startMs(seq);
-          this.sent.bytes += samples.byteLength;
-        }
-        // A view of the store's memory: sockets copy what they are given (SocketDriver.send).
-        const data = protocol.encodeAudio({ format: this.format!, samples });
-        const size = typeof data === 'string' ? data.length * 3 : data.byteLength;
-        // Only a send that may take the socket to its high-water mark needs to say when it
-        // has left (to resume the loop); a callback on every frame was a second pass per frame.
-        // The margin covers the WebSocket frame header.
-        if (this.connection.bufferedAmount + size + 64 >= highWaterBytes) {
-          this.connection.send(data, this.onSent);
-        } else this.connection.send(data);
-      }
-    } finally {
-      this.pumping = false;
-    }
-    this.boundReplay();
-  }
-
-  private sendEnd(): void {
-    const connection = this.connection!;
-    this.endSentHere = true;
-    for (const data of this.config.protocol.end()) {
-      this.endsAwaited += 1;
-      connection.send(data);
-    }
+  private onEndSent(): void {
     // From the latest end-of-stream: a reconnect after it restarts the wait.
     this.finalTimer?.unsubscribe();
     this.finalTimer = this.config.scheduler.schedule(() => {
@@ -600,7 +487,7 @@ export class TranscriptionSession {
 
   /** Keeps the unfinalised audio within maxReplayMs by the overflow policy. */
   private boundReplay(): void {
-    let held = this.unfinalisedMs();
+    const held = this.ledger.unfinalisedMs();
     if (held <= this.config.maxReplayMs) return;
     if (this.config.overflow === 'error') {
       this.fail(
@@ -613,19 +500,7 @@ export class TranscriptionSession {
     }
     // Both drop policies give up the oldest unfinalised audio: it has been sent already;
     // only its second chance after a reconnect is lost, and that is counted.
-    const store = this.store;
-    while (held > this.config.maxReplayMs && this.sendNext - this.unfinalisedFrom > 1) {
-      const dropped = this.unfinalisedFrom++;
-      const ms = store.endMs(dropped) - store.startMs(dropped);
-      held -= ms;
-      this.tallies.replayDroppedMs += ms;
-    }
-    this.release();
-  }
-
-  /** Frames neither awaiting a reply nor unfinalised are not needed any more. */
-  private release(): void {
-    this.store.release(Math.min(this.unfinalisedFrom, this.answeredNext));
+    this.ledger.dropOldest(this.config.maxReplayMs);
   }
 
   // --- receiving ------------------------------------------------------------
@@ -634,12 +509,14 @@ export class TranscriptionSession {
     if (this.finished) return;
     const protocol = this.config.protocol;
     if (this.endAnswered) {
-      // Nothing follows the answer to end-of-stream but the close: this reply was counted for
-      // another, so the one taken for the final answer was not it.
+      // Nothing follows the answer to end-of-stream but the close: for a protocol that replies,
+      // this reply was counted for another, so the one taken for the final answer was not it.
       this.fail(
         protocolError(
           protocol.name,
-          'a message after its answer to end-of-stream: more replies than it was sent messages',
+          this.replies
+            ? 'a message after its answer to end-of-stream: more replies than it was sent messages'
+            : 'a message after its answer to end-of-stream',
           data,
         ),
       );
@@ -647,7 +524,7 @@ export class TranscriptionSession {
     }
     let decoded: DecodedMessage;
     try {
-      decoded = protocol.decode(data);
+      decoded = this.codec!.decode(data);
     } catch (error) {
       this.fail(
         isTranscriptionError(error)
@@ -659,44 +536,77 @@ export class TranscriptionSession {
     // Every check before anything is taken from the message: a bad one changes nothing.
     // (A protocol may hand back the message it decoded last, a repeated partial: its
     // results were checked then, and only the count of answers is checked again.)
-    const problem = this.problemWith(decoded, decoded === this.lastDecoded);
+    const awaited = this.replies
+      ? { frames: this.ledger.sendNext - this.ledger.answeredNext, ends: this.sender.endsAwaited }
+      : undefined;
+    const problem = decodedProblem(decoded, decoded === this.lastDecoded, this.timeline, awaited);
     this.lastDecoded = decoded;
     if (problem !== undefined) {
       this.fail(protocolError(protocol.name, problem, data));
       return;
     }
-    let endAnswered = false;
-    const store = this.store;
-    for (let i = 0; i < decoded.answers; i++) {
-      if (this.answeredNext < this.sendNext) {
-        const seq = this.answeredNext++;
-        const endMs = store.endMs(seq);
-        this.answeredMs = endMs;
-        // Audio no connection had answered: the session moved on.
-        if (endMs > this.answeredHighMs) {
-          this.answeredHighMs = endMs;
-          this.policy.progress();
-        }
-        // The server has consumed this audio: its room in the window is free again (once).
-        const credit = store.takeCredit(seq);
-        if (credit > 0) this.demand.request(credit);
-      } else {
-        this.endsAwaited -= 1;
-        this.answeredMs = this.audioMs;
-        endAnswered = true;
-        this.policy.progress();
-      }
+    if (decoded.error !== undefined) {
+      this.onLost(
+        isTranscriptionError(decoded.error) ? decoded.error : protocolError(protocol.name, 'an error', data),
+      );
+      return;
+    }
+    const endAnswered = this.replies ? this.takeAnswers(decoded.answers ?? 0) : this.takeSpans(decoded);
+    if (this.finished) return;
+    if (decoded.ready === true) this.sender.markReady();
+    for (const result of decoded.results) this.emit(result);
+    if (decoded.utteranceEndMs !== undefined && !this.finished) {
+      const event = this.timeline.utteranceEnd(decoded.utteranceEndMs);
+      if (event !== undefined) this.subscriber.next(event);
     }
     if (this.finished) return;
-    this.release();
-    for (const result of decoded.results) this.emit(result);
-    if (endAnswered && this.sendNext === this.answeredNext && this.endsAwaited === 0 && !this.finished) {
-      // Completes on the server's close that follows (Vosk closes at once), or after a short
-      // grace: a reply arriving before it shows the count was off, and is an error.
+    const ended = this.replies
+      ? endAnswered && this.ledger.sendNext === this.ledger.answeredNext && this.sender.endsAwaited === 0
+      : decoded.ended === true && this.sender.endSentHere;
+    if (ended) {
+      if (!this.replies) this.policy.progress();
+      // Completes on the server's close that follows (Vosk and Deepgram close at once), or after
+      // a short grace: a message arriving before it is an error.
       this.endAnswered = true;
       this.finalTimer?.unsubscribe();
       this.finalTimer = this.config.scheduler.schedule(() => this.completeSession(), END_CLOSE_GRACE_MS);
     }
+  }
+
+  /** Protocols that reply: the messages this one answers, in order. True when it answered end-of-stream. */
+  private takeAnswers(answers: number): boolean {
+    let endAnswered = false;
+    const ledger = this.ledger;
+    const store = ledger.store;
+    for (let i = 0; i < answers; i++) {
+      if (ledger.answeredNext < ledger.sendNext) {
+        const seq = ledger.answeredNext++;
+        // Audio no connection had answered: the session moved on.
+        if (this.timeline.answered(store.endMs(seq))) this.policy.progress();
+        // The server has consumed this audio: its room in the window is free again (once).
+        const credit = store.takeCredit(seq);
+        if (credit > 0) this.demand.request(credit);
+      } else {
+        this.sender.endsAwaited -= 1;
+        this.timeline.answered(ledger.audioMs);
+        endAnswered = true;
+        this.policy.progress();
+      }
+    }
+    ledger.release();
+    return endAnswered;
+  }
+
+  /** Protocols without replies: a result's times say how far the server has heard. */
+  private takeSpans(decoded: DecodedMessage): boolean {
+    const timeline = this.timeline;
+    for (const result of decoded.results) {
+      const end = Timeline.endOf(result);
+      if (end > 0 && timeline.answered(Math.min(end + timeline.offsetMs, timeline.sentEndMs))) {
+        this.policy.progress();
+      }
+    }
+    return false;
   }
 
   /** The transcript is whole: completes, closing the socket with 1000 if the server has not. */
@@ -709,162 +619,31 @@ export class TranscriptionSession {
     subscriber.complete();
   }
 
-  /** What makes a decoded message impossible for this session to take, if anything. */
-  private problemWith(decoded: DecodedMessage, resultsChecked: boolean): string | undefined {
-    if (typeof decoded !== 'object' || decoded === null) return 'the decoder gave no message';
-    const answers = decoded.answers;
-    if (!Number.isInteger(answers) || answers < 0) return `a message that answers ${answers} messages`;
-    const results = decoded.results;
-    if (!Array.isArray(results)) return 'a message without a result list';
-    let hasFinal = false;
-    for (let i = resultsChecked ? results.length : 0; i < results.length; i++) {
-      const result = results[i]!;
-      if (typeof result !== 'object' || result === null) return 'a result that is not an object';
-      // Partials repeat with every reply (and carry no times in Vosk): only finals and timed results are checked.
-      if (
-        result.type === 'partial' &&
-        Array.isArray(result.words) &&
-        result.words.length === 0 &&
-        result.endMs === undefined
-      ) {
-        if (typeof result.text !== 'string') return 'a result without text';
-        continue;
-      }
-      const problem = resultProblem(result) ?? this.timelineProblem(result);
-      if (problem !== undefined) return problem;
-      if (result.type === 'final') hasFinal = true;
-    }
-    // More replies than messages: a doubled or extra reply, never an answer to audio to come.
-    const awaited = this.sendNext - this.answeredNext + this.endsAwaited;
-    if (answers > awaited) {
-      return `${answers === 1 ? 'a reply' : `${answers} replies`} with ${awaited === 0 ? 'no message' : `only ${awaited}`} awaiting one: more replies than it was sent messages`;
-    }
-    // End-of-stream is answered by the final result, never by a partial (a reply counted twice).
-    if (
-      answers > this.sendNext - this.answeredNext &&
-      !(hasFinal || results.some((r) => r.type === 'final'))
-    ) {
-      return 'a reply to end-of-stream without a final result: more replies than it was sent messages';
-    }
-    return undefined;
-  }
-
-  /**
-   * A result whose times reach past the audio sent on this connection, or a
-   * final that reaches back over the final before it on this connection
-   * (beyond rounding, both). After a reconnect, finals over audio finalised on
-   * an earlier connection are expected (the resent audio): those are dropped.
-   */
-  private timelineProblem(result: ProtocolResult): string | undefined {
-    const sentMs = this.sentOnConnectionMs();
-    const endMs = Math.max(result.endMs ?? 0, result.words.at(-1)?.endMs ?? 0);
-    if (endMs > sentMs + RESULT_TIME_SLACK_MS) {
-      return `times up to ${endMs} ms, past the ${Math.round(sentMs)} ms of audio sent on this connection`;
-    }
-    if (result.type === 'final') {
-      const startMs = result.words[0]?.startMs ?? result.startMs;
-      const previousEnd = this.connectionFinalEndMs - this.offsetMs;
-      if (startMs !== undefined && startMs < previousEnd - RESULT_TIME_SLACK_MS) {
-        return `a final from ${startMs} ms that reaches back over the final before it, which ended at ${Math.round(previousEnd)} ms`;
-      }
-    }
-    return undefined;
-  }
-
-  /** Audio sent on the current connection, in its own time. */
-  private sentOnConnectionMs(): number {
-    return this.sentEndMs - this.offsetMs;
-  }
-
   private emit(result: ProtocolResult): void {
     if (this.finished) return;
+    const timeline = this.timeline;
     if (result.type === 'partial') {
-      // Servers repeat the running hypothesis with every reply: only changes are news.
-      if (result.text === '' || result.text === this.lastPartial) return;
-      this.lastPartial = result.text;
+      const event = timeline.partial(result);
+      if (event === undefined) return;
       this.firstPartialAt ??= this.config.scheduler.now();
-      this.subscriber.next({
-        type: 'partial',
-        text: result.text,
-        startMs: this.lastFinalEndMs,
-        endMs: Math.max(this.lastFinalEndMs, this.answeredMs),
-        words: [],
-      });
+      this.subscriber.next(event);
       return;
     }
-    this.lastPartial = '';
-    // Onto the session's timeline, within the audio sent (a server's rounding may reach past it).
-    const onTimeline = (ms: number): number => Math.min(ms + this.offsetMs, this.sentEndMs);
-    const allWords: TranscriptWord[] = result.words.map((w) => ({
-      ...w,
-      startMs: onTimeline(w.startMs),
-      endMs: onTimeline(w.endMs),
-    }));
-    // Words already emitted (before a reconnect) are not emitted again.
-    const words = allWords.filter((w) => w.endMs > this.lastFinalEndMs);
-    let startMs: number;
-    let endMs: number;
-    if (result.words.length > 0) {
-      if (words.length === 0) return;
-      startMs = words[0]!.startMs;
-      endMs = words.at(-1)!.endMs;
-    } else if (result.endMs !== undefined) {
-      // A span of its own: settled already if it ends where the last final ended, or before.
-      const spanEnd = onTimeline(result.endMs);
-      if (spanEnd <= this.lastFinalEndMs && result.text !== '') return;
-      startMs = Math.max(this.lastFinalEndMs, onTimeline(result.startMs ?? 0));
-      endMs = Math.max(startMs, spanEnd);
-    } else {
-      // No times at all: the final settles the audio its message answered (Vosk's rule).
-      startMs = this.lastFinalEndMs;
-      endMs = Math.max(startMs, this.answeredMs);
-    }
-    if (endMs > this.connectionFinalEndMs) this.connectionFinalEndMs = endMs;
-    if (endMs > this.lastFinalEndMs) {
-      this.lastFinalEndMs = endMs;
+    const { event, settledMs } = timeline.final(result);
+    if (settledMs !== undefined) {
       // Latency: from sending the frame that holds the utterance's last audio to now.
-      const sentAt = this.sentAtOfFrameEndingBy(endMs);
-      if (!Number.isNaN(sentAt) && result.text !== '') {
+      const sentAt = this.ledger.sentAtOfFrameEndingBy(event?.endMs ?? settledMs);
+      if (!Number.isNaN(sentAt) && event !== undefined) {
         const latency = this.config.scheduler.now() - sentAt;
         this.latencies.record(latency);
         this.events.finalLatency(latency);
       }
-      this.finalise(endMs);
+      this.ledger.finalise(settledMs);
       this.policy.progress();
     }
-    if (result.text === '') return; // an utterance of silence or noise: settled, nothing to say
-    const text = words.length === result.words.length ? result.text : words.map((w) => w.text).join(' ');
-    this.subscriber.next({ type: 'final', text, startMs, endMs, words });
+    if (event === undefined) return;
+    this.subscriber.next(event);
     this.maybeRotate();
-  }
-
-  /** When the first unfinalised frame that reaches `endMs` was first sent (NaN if none). */
-  private sentAtOfFrameEndingBy(endMs: number): number {
-    for (let seq = this.unfinalisedFrom; seq < this.sendNext; seq++) {
-      if (this.store.endMs(seq) >= endMs) return this.store.sentAt(seq);
-    }
-    return Number.NaN;
-  }
-
-  /** Audio up to `endMs` is settled: it need not be resent (a frame across it keeps its tail). */
-  private finalise(endMs: number): void {
-    const store = this.store;
-    while (this.unfinalisedFrom < this.sendNext) {
-      const head = this.unfinalisedFrom;
-      if (store.endMs(head) <= endMs) {
-        this.unfinalisedFrom += 1;
-        continue;
-      }
-      const startMs = store.startMs(head);
-      if (startMs < endMs) {
-        // In place: an awaited reply to this frame still returns its credit once.
-        const { sampleRate, channels } = this.format!;
-        const cut = Math.round(((endMs - startMs) * sampleRate) / 1000);
-        store.cutHead(head, cut * channels, framesToMs(cut, sampleRate));
-      }
-      break;
-    }
-    this.release();
   }
 
   private fail(error: unknown): void {

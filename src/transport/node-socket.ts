@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -192,6 +193,41 @@ export function nodeSocketFactoryFor(
   return (url, options, handlers) => openNodeSocket(WebSocketClass, wsVersion, url, options, handlers);
 }
 
+/** How much of a refused handshake's body is read for the protocol to explain, and for how long at most. */
+const REFUSAL_BODY_BYTES = 4096;
+const REFUSAL_BODY_WAIT_MS = 1000;
+
+/** Reads up to `limit` bytes of a response, giving up after `waitMs`; calls `done` once with the text. */
+function readBodyStart(
+  response: IncomingMessage,
+  limit: number,
+  waitMs: number,
+  done: (body: string | undefined) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    response.off('data', onData);
+    response.off('end', finish);
+    response.off('error', finish);
+    done(size > 0 ? Buffer.concat(chunks).subarray(0, limit).toString('utf8') : undefined);
+  };
+  const onData = (chunk: Buffer): void => {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) finish();
+  };
+  const timer = setTimeout(finish, waitMs);
+  timer.unref?.();
+  response.on('data', onData);
+  response.on('end', finish);
+  response.on('error', finish);
+}
+
 /** The socket driver for Node.js, on the `ws` package: send callbacks, handshake status, headers. */
 export const nodeSocketFactory: SocketFactory = nodeSocketFactoryFor(WebSocket, installedWsVersion);
 
@@ -276,9 +312,17 @@ function openNodeSocket(
       status === 429 || status === 503
         ? parseRetryAfter(response.headers['retry-after'], Date.now()) // an HTTP date is wall-clock time
         : undefined;
-    report('error', handshakeError(status, shown, retryAfterMs));
-    request.destroy();
-    socket.terminate();
+    const refuse = (body: string | undefined): void => {
+      report('error', handshakeError(status, shown, retryAfterMs, options.refusal?.(status, body)));
+      request.destroy();
+      socket.terminate();
+    };
+    if (options.refusal === undefined) {
+      refuse(undefined);
+      return;
+    }
+    // The server may explain the refusal in the body (Deepgram does): read a little of it, briefly.
+    readBodyStart(response, REFUSAL_BODY_BYTES, REFUSAL_BODY_WAIT_MS, refuse);
   });
   socket.on('error', (error: Error & { code?: string }) => {
     if (!opened) {

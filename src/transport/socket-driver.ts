@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import type { TranscriptionError } from '../errors/transcription-error.js';
+import type { RefusalClass } from '../protocols/protocol.js';
 
 /** A message on the wire: text, or binary bytes. */
 export type WireMessage = string | Uint8Array;
@@ -31,6 +32,11 @@ export interface SocketOptions {
   readonly heartbeat?: { readonly intervalMs: number; readonly timeoutMs: number };
   /** The clock and timers of the heartbeat (the session's scheduler); the wall clock without one. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Reads a refused handshake (its status, and the start of its body where the
+   * platform gives it: Node), for a protocol whose server explains refusals.
+   */
+  readonly refusal?: (status: number, body: string | undefined) => RefusalClass | undefined;
 }
 
 /** One open (or opening) WebSocket, as the transport drives it. */

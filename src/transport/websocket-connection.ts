@@ -3,7 +3,7 @@ import { type CloseCodeClass, closeError } from '../errors/close-codes.js';
 import { redactUrl, scrub, secretsOf } from '../errors/redact.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
 import { defaultSocketFactory } from './default-socket.js';
-import type { SocketDriver, SocketFactory, WireMessage } from './socket-driver.js';
+import type { SocketDriver, SocketFactory, SocketOptions, WireMessage } from './socket-driver.js';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -23,6 +23,8 @@ export interface ConnectOptions {
   readonly classifyClose?: (code: number, reason: string) => CloseCodeClass | undefined;
   /** The clock and timers of the heartbeat; the wall clock by default. */
   readonly scheduler?: SchedulerLike;
+  /** Reads a refused handshake's status and body (see SocketOptions). */
+  readonly refusal?: SocketOptions['refusal'];
 }
 
 /** An open connection, handed out by the `open` event. */
@@ -102,6 +104,7 @@ export function openConnection(options: ConnectOptions, events: ConnectionEvents
         closeTimeoutMs: options.closeTimeoutMs ?? 3_000,
         ...(options.heartbeat !== undefined ? { heartbeat: options.heartbeat } : {}),
         ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
+        ...(options.refusal !== undefined ? { refusal: options.refusal } : {}),
       },
       {
         open() {
