@@ -10,6 +10,7 @@ import { isTranscriptionError } from '../errors/transcription-error.js';
 import { prometheusSink } from '../exporters/prometheus.js';
 import { paced } from '../operators/paced.js';
 import { type TranscribeOperator, transcribe } from '../operators/transcribe.js';
+import { deepgram } from '../protocols/deepgram.js';
 import { vosk } from '../protocols/vosk.js';
 import { type EngineName, type RunningServer, startServer } from '../server/start-server.js';
 import type { SessionMetrics } from '../session/session-metrics.js';
@@ -22,10 +23,16 @@ import { nonNegativeInteger, normaliseRealtimeFlag, positiveNumber } from './arg
 import { LiveLine } from './live-line.js';
 import { type WordErrorRate, wordErrorRate } from './word-error-rate.js';
 
-export const TRANSCRIBE_USAGE = `usage: rxjs-transcribe FILE [--url ws://HOST:PORT] [--format text|json|srt|vtt] [--realtime [FACTOR]]
+export const TRANSCRIBE_USAGE = `usage: rxjs-transcribe FILE [--url ws://HOST:PORT] [--protocol vosk|deepgram] [--format text|json|srt|vtt] [--realtime [FACTOR]]
 
 Transcribes FILE (a WAV file, raw PCM with --rate, or - for stdin) and writes the transcript on stdout.
-  --url URL          a Vosk-protocol server; without it the reference server runs in-process
+  --url URL          the server; without it, Vosk: the reference server runs in-process,
+                     Deepgram: wss://api.deepgram.com
+  --protocol P       vosk (default) or deepgram (the reference server speaks it at /v1/listen)
+  --api-key KEY      Deepgram: the API key (default: the DEEPGRAM_API_KEY environment variable);
+                     never echoed, and better given by the environment than on a command line
+  --model NAME       Deepgram: the model (nova-3, ...)
+  --language CODE    Deepgram: the language (en-US, multi, ...)
   --engine NAME      engine of the in-process server: pocketsphinx (default) or synthetic
   --format F         text (default), json (one TranscriptEvent per line), srt or vtt subtitles
   --realtime [X]     send the audio as if it were live (at X times real time, default 1)
@@ -112,6 +119,10 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
     args: normaliseRealtimeFlag(argv),
     options: {
       url: { type: 'string' },
+      protocol: { type: 'string' },
+      'api-key': { type: 'string' },
+      model: { type: 'string' },
+      language: { type: 'string' },
       engine: { type: 'string' },
       format: { type: 'string' },
       realtime: { type: 'string' },
@@ -145,6 +156,28 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
   if (values.url !== undefined && values.engine !== undefined) {
     throw new Error('--engine chooses the in-process server; it does not go with --url');
   }
+  const protocolName = values.protocol ?? 'vosk';
+  if (protocolName !== 'vosk' && protocolName !== 'deepgram') {
+    throw new Error(`--protocol takes vosk or deepgram, got "${protocolName}"`);
+  }
+  const deepgramOnly = ['api-key', 'model', 'language'] as const;
+  for (const flag of deepgramOnly) {
+    if (protocolName === 'vosk' && values[flag] !== undefined) {
+      throw new Error(`--${flag} is for --protocol deepgram`);
+    }
+  }
+  if (protocolName === 'deepgram' && values.engine !== undefined) {
+    throw new Error(
+      '--engine chooses the in-process Vosk server; for Deepgram give --url (or none, for the cloud)',
+    );
+  }
+  const apiKey =
+    values['api-key'] ?? (protocolName === 'deepgram' ? process.env.DEEPGRAM_API_KEY : undefined);
+  if (protocolName === 'deepgram' && values.url === undefined && (apiKey === undefined || apiKey === '')) {
+    throw new Error(
+      'Deepgram needs an API key: --api-key or DEEPGRAM_API_KEY (or --url of a Deepgram-protocol server, such as `rxjs-transcribe serve` at /v1/listen)',
+    );
+  }
   const encoding = values.encoding ?? 's16le';
   if (encoding !== 's16le' && encoding !== 'f32le') {
     throw new Error(`--encoding takes s16le or f32le, got "${encoding}"`);
@@ -174,14 +207,21 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
   let server: RunningServer | undefined;
   let exporter: { close(): Promise<void> } | undefined;
   try {
-    if (values.url === undefined) {
+    if (values.url === undefined && protocolName === 'vosk') {
       server = await startServer({ port: 0, engine: engine as EngineName });
     }
-    const url = values.url ?? server!.url;
     const writer = new TranscriptWriter(format, live, process.stdout);
     const t = transcribe({
-      url,
-      protocol: vosk(),
+      ...(protocolName === 'vosk'
+        ? { url: values.url ?? server!.url, protocol: vosk() }
+        : {
+            protocol: deepgram({
+              ...(apiKey !== undefined && apiKey !== '' ? { apiKey } : {}),
+              ...(values.url !== undefined ? { baseUrl: values.url } : {}),
+              ...(values.model !== undefined ? { model: values.model } : {}),
+              ...(values.language !== undefined ? { language: values.language } : {}),
+            }),
+          }),
       metricsIntervalMs: 250,
       ...(frameMs !== undefined ? { frameMs } : {}),
     });
