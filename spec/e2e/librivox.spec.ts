@@ -7,6 +7,7 @@ import { lastValueFrom, type Observable, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioChunk } from '../../src/audio/audio-format.js';
 import { transcribe } from '../../src/operators/transcribe.js';
+import { deepgram } from '../../src/protocols/deepgram.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { fromFile } from '../../src/sources/from-file.js';
 import { fromReadable } from '../../src/sources/from-readable.js';
@@ -80,5 +81,28 @@ describe('transcribe() end to end, pocketsphinx engine', () => {
       );
       checkFinals(events, file);
     }
+  });
+});
+
+describe("transcribe() end to end over Deepgram's protocol (the reference server's /v1/listen), pocketsphinx engine", () => {
+  for (const file of files) {
+    it(`gives the words of pocketsphinx_continuous for ${basename(file)}`, async () => {
+      const t = transcribe({ protocol: deepgram({ baseUrl: server.url, apiKey: 'k' }), reconnect: false });
+      const events = await lastValueFrom(fromFile(file).pipe(t, toArray()));
+      checkFinals(events, file);
+      expect(events.some((e) => e.type === 'partial')).toBe(true);
+      expect(t.stats()).toMatchObject({ reconnects: 0, droppedSamples: 0 });
+    });
+  }
+
+  it('without interim results (finals alone return the window, 10 s of it): the same words', async () => {
+    const file = files[2]!;
+    const t = transcribe({
+      protocol: deepgram({ baseUrl: server.url, interimResults: false }),
+      reconnect: false,
+    });
+    const events = await lastValueFrom(fromFile(file).pipe(t, toArray()));
+    checkFinals(events, file);
+    expect(events.filter((e) => e.type === 'partial')).toEqual([]);
   });
 });

@@ -2,14 +2,28 @@ import { parseArgs } from 'node:util';
 import { type EngineName, startServer } from '../server/start-server.js';
 import { nonNegativeInteger, normaliseRealtimeFlag, positiveNumber } from './args.js';
 
-export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 127.0.0.1] [--engine pocketsphinx|synthetic] [--realtime [FACTOR]]
+export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 127.0.0.1] [--engine pocketsphinx|synthetic] [--realtime [FACTOR]] [--api-key KEY]...
 
-Runs the reference speech-to-text server (Vosk protocol over WebSocket).
+Runs the reference speech-to-text server over WebSocket: the Vosk protocol on every path,
+and Deepgram's live transcription protocol on /v1/listen (point Deepgram's SDK at it with
+baseUrl: 'ws://HOST:PORT').
   --port N           port to listen on (0 picks a free one; default 2700)
   --host ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 for the network)
   --engine NAME      pocketsphinx (a real recogniser, default) or synthetic (hashes, for load tests)
   --realtime [X]     consume audio at X times real time (default 1), applying TCP backpressure
-  --max-frame BYTES  largest audio frame accepted (default 1048576)`;
+  --max-frame BYTES  largest audio frame accepted (default 1048576)
+  --api-key KEY      a key Deepgram clients must send (Authorization: Token KEY); repeat for
+                     more keys. Without one, /v1/listen takes any credentials. Vosk has no auth.`;
+
+/** The keys of `--api-key`, checked without ever repeating one in an error. */
+function apiKeys(keys: readonly string[]): string[] {
+  for (const key of keys) {
+    if (key.trim() === '' || /\s|,/.test(key)) {
+      throw new Error('--api-key takes a key without spaces or commas (the key is not shown)');
+    }
+  }
+  return [...keys];
+}
 
 /** `rxjs-transcribe serve`: runs until SIGINT or SIGTERM. */
 export async function serveCommand(argv: readonly string[]): Promise<number> {
@@ -21,6 +35,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       engine: { type: 'string' },
       realtime: { type: 'string' },
       'max-frame': { type: 'string' },
+      'api-key': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -43,10 +58,14 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     ...(values['max-frame'] !== undefined
       ? { maxFrameBytes: positiveNumber('max-frame', values['max-frame'], true) }
       : {}),
+    ...(values['api-key'] !== undefined ? { apiKeys: apiKeys(values['api-key']) } : {}),
   });
   const pace = values.realtime !== undefined ? `, realtime ${values.realtime}x` : '';
+  const keys = values['api-key']?.length ?? 0;
+  // The count of keys only: a key is never printed.
+  const auth = keys > 0 ? `, ${keys} Deepgram API key${keys === 1 ? '' : 's'}` : '';
   process.stderr.write(
-    `rxjs-transcribe server (${server.engine} engine${pace}) listening on ${server.url}\n`,
+    `rxjs-transcribe server (${server.engine} engine${pace}${auth}) listening on ${server.url} (Vosk on every path, Deepgram on /v1/listen)\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => {

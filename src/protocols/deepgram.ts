@@ -115,8 +115,10 @@ export function deepgram(options: DeepgramOptions = {}): TranscriptionProtocol {
   return {
     name: 'deepgram',
     sampleRate,
-    credit: 'drain',
-    // Deepgram answers audio with results as it goes, silence included (empty finals).
+    // Deepgram answers audio with results as it goes, silence included: interims about every
+    // second of audio, finals (empty ones too) every few seconds without interims.
+    credit: 'results',
+    windowMs: interim ? 3000 : 10_000,
     answersAudio: true,
     endsWith: 'message',
     keepAlive: { message: KEEP_ALIVE, idleMs: keepAliveMs },
@@ -177,9 +179,9 @@ function listenUrl(base: string): string {
 
 /** Deepgram's close codes (docs/protocols/deepgram.md): bad audio is final; an idle close is worth a retry. */
 function classifyDeepgramClose(code: number, reason: string): CloseCodeClass | undefined {
-  if (code === 1008 && /DATA-/i.test(reason)) return { kind: 'bad-audio', retryable: false };
-  if (code === 1011 && /NET-0001/i.test(reason)) return { kind: 'timeout', retryable: true };
-  if (code === 1011 && /NET-/i.test(reason)) return { kind: 'network', retryable: true };
+  if (code === 1008 && /data-?\d{4}/i.test(reason)) return { kind: 'bad-audio', retryable: false };
+  if (code === 1011 && /net-?0001/i.test(reason)) return { kind: 'timeout', retryable: true };
+  if (code === 1011 && /net-?\d{4}/i.test(reason)) return { kind: 'network', retryable: true };
   return undefined;
 }
 

@@ -127,14 +127,24 @@ export interface TranscriptionProtocol {
   /** The sample rate to send (audio is resampled to it). */
   readonly sampleRate: number;
   /**
-   * How flow-control credit comes back. `'replies'` (Vosk): the server
-   * answers every message, and audio's room in the window is free once its
-   * reply has come. `'drain'` (Deepgram, AssemblyAI, OpenAI): no replies; the
-   * room is free once the socket has sent the audio, so the window is what
-   * waits to be sent, and the socket's high-water mark is TCP's backpressure.
+   * How flow-control credit comes back, so that at most `windowMs` of audio
+   * is ever sent and not yet answered by the server:
+   * - `'replies'` (Vosk): the server answers every message; a frame's room
+   *   in the window is free once its reply has come.
+   * - `'results'` (Deepgram): no replies, but results (interim ones too)
+   *   come as the server gets through the audio; a frame's room is free once
+   *   a result reaches its end. The server must say something within
+   *   `windowMs` of audio (see `windowMs` below), or the sender waits.
+   * - `'drain'` (AssemblyAI, OpenAI): nothing says how far the server has
+   *   got; a frame's room is free once the socket has taken it, so the
+   *   window is what waits to be sent and TCP's backpressure (the socket's
+   *   high-water mark) bounds the rest. Audio in the kernel's buffers when a
+   *   connection drops is resent from the replay buffer (`maxReplayMs`).
    * Default `'replies'`.
    */
-  readonly credit?: 'replies' | 'drain';
+  readonly credit?: 'replies' | 'results' | 'drain';
+  /** The window this protocol's server needs (how much audio it may take before it says anything): the default of `windowMs`. */
+  readonly windowMs?: number;
   /**
    * Whether the server keeps answering audio as it comes (with replies or
    * results over it), so that audio unanswered for `deadAfterMs` with nothing

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from './client-message.js';
+import { DeepgramEndpoint, isDeepgramRequest, selectProtocol } from './deepgram/endpoint.js';
 import type { Engine } from './engines/engine.js';
 import { pocketsphinxEngine } from './engines/pocketsphinx.js';
 import { syntheticEngine } from './engines/synthetic.js';
@@ -27,6 +28,20 @@ export interface ServerOptions {
   readonly realtime?: boolean | number;
   /** Largest audio frame in bytes; larger frames close the session with 1009. Default 1 MiB. */
   readonly maxFrameBytes?: number;
+  /**
+   * Keys that Deepgram connections (`/v1/listen`) must present, as `Authorization: Token KEY`
+   * (or `Bearer KEY`) or the subprotocols `token, KEY`; others get HTTP 401. Default none:
+   * any credentials are taken. The Vosk protocol has no authentication. Keys are never logged.
+   */
+  readonly apiKeys?: readonly string[];
+  /** Close a Deepgram connection with 1011 (NET-0001) after this long without audio or a text message. Default 10,000 ms, as Deepgram. */
+  readonly deepgramIdleTimeoutMs?: number;
+}
+
+/** A connection the server runs, whatever its protocol. */
+interface Session {
+  shutdown(code: number, reason: string): Promise<void>;
+  readonly finished: Promise<void>;
 }
 
 /** What the server has done so far. */
@@ -59,6 +74,8 @@ const DEFAULT_MAX_FRAME = 1024 * 1024;
 const HARD_LIMIT_FACTOR = 4;
 /** How long sessions get to finish their closing handshake on shutdown. */
 const SHUTDOWN_GRACE_MS = 1000;
+/** Deepgram closes a connection that sends nothing for 10 s (NET-0001). */
+const DEFAULT_DEEPGRAM_IDLE_MS = 10_000;
 
 function resolveEngine(engine: EngineName | Engine | undefined): Engine {
   if (engine === undefined || engine === 'pocketsphinx') return pocketsphinxEngine();
@@ -93,7 +110,7 @@ function onHttpRequest(
   }
   response.writeHead(request.url === '/' ? 426 : 404, { 'content-type': 'text/plain; charset=utf-8' });
   response.end(
-    `rxjs-transcribe reference server (${engine} engine): connect with a WebSocket and speak the Vosk protocol\n`,
+    `rxjs-transcribe reference server (${engine} engine): connect with a WebSocket and speak the Vosk protocol (any path) or Deepgram's live protocol (/v1/listen)\n`,
   );
 }
 
@@ -127,17 +144,38 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     closedWithError: {},
     closeCodes: {},
   };
-  const sessions = new Set<ServerSession>();
+  const deepgramIdleTimeoutMs = options.deepgramIdleTimeoutMs ?? DEFAULT_DEEPGRAM_IDLE_MS;
+  if (!(deepgramIdleTimeoutMs > 0) || !Number.isFinite(deepgramIdleTimeoutMs)) {
+    throw new RangeError(`deepgramIdleTimeoutMs must be a positive number, got ${deepgramIdleTimeoutMs}`);
+  }
+  const sessions = new Set<Session>();
   let sessionsTotal = 0;
 
   const metrics = new ServerMetrics(engine.name);
   const http = createServer((request, response) => onHttpRequest(engine.name, metrics, request, response));
-  const wss = new WebSocketServer({ server: http, maxPayload: maxFrameBytes * HARD_LIMIT_FACTOR });
-  wss.on('connection', (socket) => {
-    const session = new ServerSession(socket, sessionOptions, counters, metrics);
+  const deepgram = new DeepgramEndpoint(
+    { ...sessionOptions, idleTimeoutMs: deepgramIdleTimeoutMs, apiKeys: options.apiKeys ?? [] },
+    counters,
+    metrics,
+  );
+  const track = (session: Session): void => {
     sessions.add(session);
     sessionsTotal += 1;
     void session.finished.then(() => sessions.delete(session));
+  };
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxFrameBytes * HARD_LIMIT_FACTOR,
+    handleProtocols: selectProtocol,
+  });
+  wss.on('headers', deepgram.addHeaders);
+  // The path decides the protocol: Deepgram's on /v1/listen, Vosk's everywhere else.
+  http.on('upgrade', (request, socket, head) => {
+    if (isDeepgramRequest(request)) deepgram.upgrade(wss, request, socket, head, track);
+    else
+      wss.handleUpgrade(request, socket, head, (ws) =>
+        track(new ServerSession(ws, sessionOptions, counters, metrics)),
+      );
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -42,6 +42,9 @@ import { Timeline } from './timeline.js';
 
 export type { ReconnectConfig };
 
+/** How close to a frame's end a server's result may stop and still reach it (rounding of its times). */
+const COVER_SLACK_MS = 5;
+
 /** After its answer to end-of-stream, how long a server has to close before the session completes anyway. */
 const END_CLOSE_GRACE_MS = 1000;
 
@@ -129,6 +132,8 @@ export class TranscriptionSession {
   private readonly timeline = new Timeline();
   private readonly sender: Sender;
   private readonly replies: boolean;
+  /** Credit comes back as results reach the end of frames ('results'). */
+  private readonly resultCredit: boolean;
   private readonly watchesAnswers: boolean;
   readonly demand = new Demand();
   readonly flow = new FlowStats();
@@ -163,7 +168,8 @@ export class TranscriptionSession {
   ) {
     const protocol = config.protocol;
     this.startedAt = config.scheduler.now();
-    this.replies = protocol.credit !== 'drain';
+    this.replies = protocol.credit === undefined || protocol.credit === 'replies';
+    this.resultCredit = protocol.credit === 'results';
     this.watchesAnswers = this.replies || protocol.answersAudio !== false;
     this.ledger = new ReplayLedger(protocol.sampleRate, config.frameMs, protocol.frameLimitsMs?.min ?? 0);
     this.sender = new Sender(this.ledger, this.timeline, this.demand, config, {
@@ -388,7 +394,7 @@ export class TranscriptionSession {
 
   /** Audio sent on this connection still awaits the server's answer. */
   private awaitingAudioAnswer(): boolean {
-    if (this.replies) return this.ledger.sendNext !== this.ledger.answeredNext;
+    if (this.replies || this.resultCredit) return this.ledger.sendNext !== this.ledger.answeredNext;
     return this.timeline.sentEndMs > this.timeline.answeredMs;
   }
 
@@ -597,14 +603,31 @@ export class TranscriptionSession {
     return endAnswered;
   }
 
-  /** Protocols without replies: a result's times say how far the server has heard. */
+  /**
+   * Protocols without replies: a result's times say how far the server has
+   * heard. With `'results'` credit, the frames they reach give their room in
+   * the window back (once).
+   */
   private takeSpans(decoded: DecodedMessage): boolean {
     const timeline = this.timeline;
+    const before = timeline.answeredMs;
     for (const result of decoded.results) {
       const end = Timeline.endOf(result);
       if (end > 0 && timeline.answered(Math.min(end + timeline.offsetMs, timeline.sentEndMs))) {
         this.policy.progress();
       }
+    }
+    if (this.resultCredit && timeline.answeredMs > before) {
+      const ledger = this.ledger;
+      const store = ledger.store;
+      // Servers' times are rounded (Deepgram's to the ms, from seconds): a frame ending within
+      // a few ms of the result's end is reached.
+      const reached = timeline.answeredMs + COVER_SLACK_MS;
+      while (ledger.answeredNext < ledger.sendNext && store.endMs(ledger.answeredNext) <= reached) {
+        const credit = store.takeCredit(ledger.answeredNext++);
+        if (credit > 0) this.demand.request(credit);
+      }
+      ledger.release();
     }
     return false;
   }
