@@ -20,13 +20,13 @@ export type QueryValue = string | number | boolean | readonly (string | number |
 /** Options of {@link deepgram}: the live-streaming parameters of `/v1/listen`. */
 export interface DeepgramOptions {
   /** An API key: `Authorization: Token KEY` in Node, the `token` subprotocol in browsers. */
-  readonly apiKey?: string;
+  readonly apiKey?: string | undefined;
   /**
    * A short-lived access token (a JWT from Deepgram's `/v1/auth/grant`, minted
    * server-side): `Authorization: Bearer JWT` in Node, the `bearer` subprotocol
    * in browsers. The way to go in a browser, where a key would be exposed.
    */
-  readonly accessToken?: string;
+  readonly accessToken?: string | undefined;
   /** The endpoint: `wss://api.deepgram.com` by default; an EU or self-hosted one (`ws://` or `wss://`, or `http(s)://`). */
   readonly baseUrl?: string;
   /** e.g. `'nova-3'`. Default: Deepgram's. */
