@@ -5,8 +5,7 @@ import { deepgram } from '../../src/protocols/deepgram.js';
 import { startServer } from '../../src/server/start-server.js';
 import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromFile } from '../../src/sources/from-file.js';
-import type { TranscriptEvent } from '../../src/transcript-event.js';
-import { expectedSyntheticWords, writeSyntheticWav } from '../helpers/audio.js';
+import { expectedTimedWords as expected, timedWords, writeSyntheticWav } from '../helpers/audio.js';
 import { faultProxy } from '../helpers/fault-proxy.js';
 import { syntheticSuite } from '../helpers/synthetic-suite.js';
 
@@ -18,20 +17,6 @@ import { syntheticSuite } from '../helpers/synthetic-suite.js';
 const suite = syntheticSuite('deepgram-resilience');
 const BYTES_PER_SECOND = 32000;
 const FAST_RETRY = { initialDelayMs: 5, maxDelayMs: 50, maxRetries: 10 } as const;
-
-function timedWords(events: TranscriptEvent[]): Array<{ text: string; startMs: number; endMs: number }> {
-  return events
-    .filter((e) => e.type === 'final')
-    .flatMap((e) => e.words.map((w) => ({ text: w.text, startMs: w.startMs, endMs: w.endMs })));
-}
-
-function expected(pcm: Buffer): Array<{ text: string; startMs: number; endMs: number }> {
-  return expectedSyntheticWords(pcm).map((w) => ({
-    text: w.word,
-    startMs: w.start * 1000,
-    endMs: w.end * 1000,
-  }));
-}
 
 describe('Deepgram: reconnects that lose no words (synthetic engine, through the emulator)', () => {
   it('3 minutes with the connection reset every 5 s of audio (more than the 3 s window): word for word the fault-free transcript, same times', async () => {

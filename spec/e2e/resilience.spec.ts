@@ -8,8 +8,12 @@ import { type BreakerState, CircuitBreaker } from '../../src/resilience/circuit-
 import { startServer } from '../../src/server/start-server.js';
 import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromFile } from '../../src/sources/from-file.js';
-import type { TranscriptEvent } from '../../src/transcript-event.js';
-import { expectedSyntheticWords, syntheticPcm, writeSyntheticWav } from '../helpers/audio.js';
+import {
+  expectedTimedWords as expected,
+  syntheticPcm,
+  timedWords,
+  writeSyntheticWav,
+} from '../helpers/audio.js';
 import { faultProxy } from '../helpers/fault-proxy.js';
 import { activeResources, eventually } from '../helpers/resources.js';
 import { syntheticSuite } from '../helpers/synthetic-suite.js';
@@ -20,20 +24,6 @@ const BYTES_PER_SECOND = 32000;
 const FAST_RETRY = { initialDelayMs: 5, maxDelayMs: 50, maxRetries: 10 } as const;
 
 const wavOf = (seconds: number, seed: number) => writeSyntheticWav(dir, seconds, seed);
-
-function timedWords(events: TranscriptEvent[]): Array<{ text: string; startMs: number; endMs: number }> {
-  return events
-    .filter((e) => e.type === 'final')
-    .flatMap((e) => e.words.map((w) => ({ text: w.text, startMs: w.startMs, endMs: w.endMs })));
-}
-
-function expected(pcm: Buffer): Array<{ text: string; startMs: number; endMs: number }> {
-  return expectedSyntheticWords(pcm).map((w) => ({
-    text: w.word,
-    startMs: w.start * 1000,
-    endMs: w.end * 1000,
-  }));
-}
 
 describe('reconnects that lose no words (synthetic engine)', () => {
   it('10 minutes with the connection reset every 3 s of audio: word for word the fault-free transcript, same times', async () => {

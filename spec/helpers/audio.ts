@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parseWavHeader } from '../../src/audio/wav-header.js';
 
 export const LIBRIVOX_DIR = '/usr/share/pocketsphinx/test/data/librivox';
@@ -73,4 +75,36 @@ export function writeSyntheticWav(dir: string, seconds: number, seed: number): {
   const path = join(dir, `synthetic-${seconds}s-${seed}.wav`);
   writeFileSync(path, Buffer.concat([wavHeader(pcm.length), pcm]));
   return { path, pcm };
+}
+
+/** What pocketsphinx_continuous prints for a file: its words, in order (the reference of every recognition test). */
+export async function continuousWords(path: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('pocketsphinx_continuous', [
+    '-infile',
+    path,
+    '-logfn',
+    '/dev/null',
+  ]);
+  return stdout.split(/\s+/).filter(Boolean);
+}
+
+/** Every word of the finals, with its times. */
+export function timedWords(
+  events: ReadonlyArray<{
+    type: string;
+    words: ReadonlyArray<{ text: string; startMs: number; endMs: number }>;
+  }>,
+): Array<{ text: string; startMs: number; endMs: number }> {
+  return events
+    .filter((e) => e.type === 'final')
+    .flatMap((e) => e.words.map((w) => ({ text: w.text, startMs: w.startMs, endMs: w.endMs })));
+}
+
+/** The synthetic engine's words for this PCM, as timed words of TranscriptEvents. */
+export function expectedTimedWords(pcm: Uint8Array): Array<{ text: string; startMs: number; endMs: number }> {
+  return expectedSyntheticWords(pcm).map((w) => ({
+    text: w.word,
+    startMs: w.start * 1000,
+    endMs: w.end * 1000,
+  }));
 }

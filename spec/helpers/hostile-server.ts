@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { expect } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { activeResources, eventually } from './resources.js';
 
 /** One connection to a hostile server, as its behaviour sees it. */
 export interface HostileConnection {
@@ -98,4 +100,25 @@ export function voskLike(script: VoskScript = {}): (connection: HostileConnectio
       if (script.closeAfterEof ?? true) connection.socket.close(1000);
     });
   };
+}
+
+/** Runs `test` against a hostile server, then checks sockets and timers are back where they were. */
+export async function against(
+  behave: (connection: HostileConnection) => void,
+  test: (server: HostileServer) => Promise<void>,
+  options?: HostileOptions,
+): Promise<void> {
+  const before = activeResources();
+  const server = await hostileServer(behave, options);
+  try {
+    await test(server);
+  } finally {
+    await server.close();
+  }
+  await eventually(() => {
+    const now = activeResources();
+    for (const name of ['TCPSocketWrap', 'TCPServerWrap', 'Timeout']) {
+      expect(now[name] ?? 0, name).toBeLessThanOrEqual(before[name] ?? 0);
+    }
+  });
 }

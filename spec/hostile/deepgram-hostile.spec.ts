@@ -8,8 +8,7 @@ import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromAsyncIterable } from '../../src/sources/from-async-iterable.js';
 import type { TranscriptEvent } from '../../src/transcript-event.js';
 import { syntheticPcm } from '../helpers/audio.js';
-import { type HostileConnection, hostileServer } from '../helpers/hostile-server.js';
-import { activeResources, eventually } from '../helpers/resources.js';
+import { against, type HostileConnection } from '../helpers/hostile-server.js';
 
 const RETRY = { maxRetries: 3, initialDelayMs: 5, maxDelayMs: 40, multiplier: 2, jitter: 'none' } as const;
 const KEY = 'dg-key-4f1c0b9e7a';
@@ -59,26 +58,6 @@ async function run(
   expect(JSON.stringify(statuses)).not.toContain(KEY);
   expect(String(error?.message)).not.toContain(KEY);
   return { events, error, statuses };
-}
-
-async function against(
-  behave: (connection: HostileConnection) => void,
-  test: (server: Awaited<ReturnType<typeof hostileServer>>) => Promise<void>,
-  options?: Parameters<typeof hostileServer>[1],
-): Promise<void> {
-  const before = activeResources();
-  const server = await hostileServer(behave, options);
-  try {
-    await test(server);
-  } finally {
-    await server.close();
-  }
-  await eventually(() => {
-    const now = activeResources();
-    for (const name of ['TCPSocketWrap', 'TCPServerWrap', 'Timeout']) {
-      expect(now[name] ?? 0, name).toBeLessThanOrEqual(before[name] ?? 0);
-    }
-  });
 }
 
 const results = (start: number, duration: number, words: string[], isFinal = true): string =>

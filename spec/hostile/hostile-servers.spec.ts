@@ -9,13 +9,7 @@ import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromAsyncIterable } from '../../src/sources/from-async-iterable.js';
 import type { TranscriptEvent } from '../../src/transcript-event.js';
 import { syntheticPcm } from '../helpers/audio.js';
-import {
-  type HostileConnection,
-  hostileServer,
-  type VoskScript,
-  voskLike,
-} from '../helpers/hostile-server.js';
-import { activeResources, eventually } from '../helpers/resources.js';
+import { against, type HostileConnection, type VoskScript, voskLike } from '../helpers/hostile-server.js';
 
 /** Retries fast and without jitter, so the delays are known: 5, 10, 20 ms. */
 const RETRY = { maxRetries: 3, initialDelayMs: 5, maxDelayMs: 40, multiplier: 2, jitter: 'none' } as const;
@@ -49,27 +43,6 @@ async function run(url: string, options: Partial<TranscribeOptions> = {}): Promi
   }
   watching.unsubscribe();
   return { events, error, statuses, elapsedMs: Date.now() - started };
-}
-
-/** Runs `test` against a hostile server, then checks sockets and timers are back where they were. */
-async function against(
-  behave: (connection: HostileConnection) => void,
-  test: (server: Awaited<ReturnType<typeof hostileServer>>) => Promise<void>,
-  options?: Parameters<typeof hostileServer>[1],
-): Promise<void> {
-  const before = activeResources();
-  const server = await hostileServer(behave, options);
-  try {
-    await test(server);
-  } finally {
-    await server.close();
-  }
-  await eventually(() => {
-    const now = activeResources();
-    for (const name of ['TCPSocketWrap', 'TCPServerWrap', 'Timeout']) {
-      expect(now[name] ?? 0, name).toBeLessThanOrEqual(before[name] ?? 0);
-    }
-  });
 }
 
 /** The delays a retry budget of RETRY must wait, in order. */

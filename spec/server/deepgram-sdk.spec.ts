@@ -1,11 +1,15 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { promisify } from 'node:util';
 import { DeepgramClient } from '@deepgram/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
-import { expectedSyntheticWords, librivoxFiles, syntheticPcm, wavPcm } from '../helpers/audio.js';
+import {
+  continuousWords,
+  expectedSyntheticWords,
+  librivoxFiles,
+  syntheticPcm,
+  wavPcm,
+} from '../helpers/audio.js';
 import { alternative, type DeepgramMessage } from '../helpers/deepgram-client.js';
 import { childProcesses } from '../helpers/processes.js';
 import { eventually } from '../helpers/resources.js';
@@ -18,17 +22,6 @@ import { chunk } from '../helpers/vosk-client.js';
 
 const API_KEY = 'sdk-test-key';
 const FRAME = 3200; // 100 ms
-
-/** What pocketsphinx_continuous prints for a file: its words, in order. */
-async function continuousWords(path: string): Promise<string[]> {
-  const { stdout } = await promisify(execFile)('pocketsphinx_continuous', [
-    '-infile',
-    path,
-    '-logfn',
-    '/dev/null',
-  ]);
-  return stdout.split(/\s+/).filter(Boolean);
-}
 
 type ConnectArgs = Parameters<DeepgramClient['listen']['v1']['connect']>[0];
 

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
-import { librivoxFiles, wavPcm } from '../helpers/audio.js';
+import { continuousWords, librivoxFiles, wavPcm } from '../helpers/audio.js';
 import { childProcesses } from '../helpers/processes.js';
 import { eventually } from '../helpers/resources.js';
 import {
@@ -19,17 +17,6 @@ import {
 
 const ENGINE_COMM = 'pocketsphinx-en'; // the kernel keeps 15 characters of the name
 const FRAME = 3200; // 100 ms
-
-/** What pocketsphinx_continuous prints for a file: its words, in order. */
-async function continuousWords(path: string): Promise<string[]> {
-  const { stdout } = await promisify(execFile)('pocketsphinx_continuous', [
-    '-infile',
-    path,
-    '-logfn',
-    '/dev/null',
-  ]);
-  return stdout.split(/\s+/).filter(Boolean);
-}
 
 function words(text: string): string[] {
   return text.split(/\s+/).filter(Boolean);

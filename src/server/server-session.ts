@@ -1,9 +1,13 @@
 import type { WebSocket } from 'ws';
-import { describeWavFormat, looksLikeRiff, parseWavHeader } from '../audio/wav-header.js';
-import { CloseCode, closeReason, parseClientMessage } from './client-message.js';
+import { describeWavFormat } from '../audio/wav-header.js';
+import { CloseCode, parseClientMessage } from './client-message.js';
 import type { Engine, EngineFailure, EngineSession } from './engines/engine.js';
+import { type Queued, QueuedSession, Refused, SampleJoiner, type SessionCounters } from './queued-session.js';
 import { RealtimePacer } from './realtime-pacer.js';
 import type { ServerMetrics } from './server-metrics.js';
+import { WavHeaderReader } from './wav-header-reader.js';
+
+export type { SessionCounters };
 
 /** How a session is run; set by the server for all its sessions. */
 export interface ServerSessionOptions {
@@ -16,132 +20,38 @@ export interface ServerSessionOptions {
   readonly highWaterBytes: number;
 }
 
-/** What the server counts of its sessions (a base for its metrics). */
-export interface SessionCounters {
-  /** Bytes of audio handed to engines. */
-  audioBytes: number;
-  /** The most bytes any session held queued at once. */
-  peakQueuedBytes: number;
-  /** Sessions closed by a refusal or failure, by close code. */
-  closedWithError: Record<number, number>;
-  /** Every closed connection by the code its close event carried (1006: dropped without a close frame). */
-  closeCodes: Record<number, number>;
-}
-
-type Queued =
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'audio'; readonly data: Buffer };
-
-/** A WAV header at the start of the audio is skipped: 'undecided' until 4 bytes tell. */
-type HeaderState = 'undecided' | 'reading' | 'done';
-
-/** Largest WAV header the server will read through before giving up. */
-const MAX_HEADER_BYTES = 64 * 1024;
-
 const EMPTY_PARTIAL = '{"partial": ""}';
-
-class Refused extends Error {
-  constructor(
-    readonly code: number,
-    reason: string,
-  ) {
-    super(reason);
-  }
-}
 
 /**
  * One client connection speaking the Vosk protocol. Messages are processed in
  * order, one at a time, and each audio frame and EOF gets exactly one reply.
  * While messages wait, reading from the socket stops (TCP backpressure).
  */
-export class ServerSession {
-  private readonly queue: Queued[] = [];
-  private queuedBytes = 0;
-  private running = false;
-  private closed = false;
-  private ended = false;
+export class ServerSession extends QueuedSession {
   private sampleRate: number | undefined;
   private words = true;
   private engineSession: EngineSession | undefined;
   private pacer: RealtimePacer | undefined;
-  private waitTimer: NodeJS.Timeout | undefined;
-  private wakeWaiter: (() => void) | undefined;
-  private header: HeaderState = 'undecided';
-  private headerBytes: Buffer = Buffer.alloc(0);
-  /** A byte left over from a frame of odd length: half a sample, joined to the next frame. */
-  private oddByte: number | undefined;
-  private readonly done: Promise<void>;
-  private markDone!: () => void;
+  /** A WAV header at the start of the audio is skipped; undefined once the audio is past it. */
+  private header: WavHeaderReader | undefined = new WavHeaderReader();
+  private readonly samples = new SampleJoiner();
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     private readonly options: ServerSessionOptions,
-    private readonly counters: SessionCounters,
-    private readonly metrics: ServerMetrics,
+    counters: SessionCounters,
+    metrics: ServerMetrics,
   ) {
-    metrics.sessionOpened();
-    this.done = new Promise((resolve) => {
-      this.markDone = resolve;
-    });
-    socket.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
-    socket.on('close', (code: number) => {
-      counters.closeCodes[code] = (counters.closeCodes[code] ?? 0) + 1;
-      void this.dispose();
-    });
-    socket.on('error', () => void this.dispose());
+    super(socket, options, counters, metrics);
   }
 
-  /** Resolves when the connection is gone and the engine session released. */
-  get finished(): Promise<void> {
-    return this.done;
+  protected async process(item: Queued): Promise<readonly string[]> {
+    const reply = item.kind === 'audio' ? await this.onAudio(item.data) : await this.onText(item.text);
+    return reply === undefined ? [] : [reply];
   }
 
-  /** Closes the connection (server shutdown) and releases everything. */
-  shutdown(code: number, reason: string): Promise<void> {
-    this.refuse(code, reason);
-    return this.done;
-  }
-
-  private onMessage(data: Buffer, isBinary: boolean): void {
-    if (this.closed || this.ended) return;
-    if (isBinary && data.length > this.options.maxFrameBytes) {
-      this.refuse(
-        CloseCode.messageTooBig,
-        `audio frame of ${data.length} bytes is over the limit of ${this.options.maxFrameBytes} bytes; send smaller frames`,
-      );
-      return;
-    }
-    const item: Queued = isBinary ? { kind: 'audio', data } : { kind: 'text', text: data.toString('utf8') };
-    this.queue.push(item);
-    this.queuedBytes += data.length;
-    this.counters.peakQueuedBytes = Math.max(this.counters.peakQueuedBytes, this.queuedBytes);
-    if (this.queuedBytes >= this.options.highWaterBytes && !this.socket.isPaused) this.socket.pause();
-    if (!this.running) void this.run();
-  }
-
-  /** Processes the queue iteratively; one reply per message, in order. */
-  private async run(): Promise<void> {
-    this.running = true;
-    try {
-      while (!this.closed && this.queue.length > 0) {
-        const item = this.queue.shift()!;
-        const size = item.kind === 'audio' ? item.data.length : item.text.length;
-        const reply = item.kind === 'audio' ? await this.onAudio(item.data) : await this.onText(item.text);
-        this.queuedBytes -= size;
-        if (this.socket.isPaused && this.queuedBytes < this.options.highWaterBytes / 2) this.socket.resume();
-        if (this.closed) break;
-        if (reply !== undefined) this.socket.send(reply);
-        if (this.ended) {
-          this.close(CloseCode.normal, '');
-          break;
-        }
-      }
-    } catch (error) {
-      if (error instanceof Refused) this.refuse(error.code, error.message);
-      else this.refuse(CloseCode.internalError, `recognition failed: ${(error as Error).message}`);
-    } finally {
-      this.running = false;
-    }
+  protected async release(): Promise<void> {
+    await this.engineSession?.close();
   }
 
   private async onText(text: string): Promise<string | undefined> {
@@ -151,7 +61,7 @@ export class ServerSession {
       this.ended = true;
       return this.timed(this.engine().finish());
     }
-    if (this.engineSession !== undefined || this.header !== 'undecided') {
+    if (this.engineSession !== undefined || this.header === undefined || this.header.started) {
       throw new Refused(
         CloseCode.unsupportedData,
         'config after audio is not supported; send it once, before audio',
@@ -190,16 +100,9 @@ export class ServerSession {
   }
 
   private async onAudio(frame: Buffer): Promise<string> {
-    let pcm = this.skipWavHeader(frame);
-    if (pcm === undefined) return EMPTY_PARTIAL; // all of it was header
-    if (this.oddByte !== undefined) {
-      pcm = Buffer.concat([Buffer.of(this.oddByte), pcm]);
-      this.oddByte = undefined;
-    }
-    if (pcm.length % 2 === 1) {
-      this.oddByte = pcm[pcm.length - 1];
-      pcm = pcm.subarray(0, pcm.length - 1);
-    }
+    const audio = this.skipWavHeader(frame);
+    if (audio === undefined) return EMPTY_PARTIAL; // all of it was header
+    const pcm = this.samples.push(audio);
     const engine = this.engine();
     if (this.pacer !== undefined) await this.sleep(this.pacer.delayFor(pcm.length));
     if (this.closed) return EMPTY_PARTIAL;
@@ -208,48 +111,22 @@ export class ServerSession {
     return this.timed(engine.accept(pcm));
   }
 
-  /** Counts the time the engine takes to answer. */
-  private async timed(reply: Promise<string>): Promise<string> {
-    const started = performance.now();
-    try {
-      return await reply;
-    } finally {
-      this.metrics.engineTime((performance.now() - started) / 1000);
-    }
-  }
-
   /**
    * Clients written for Vosk may pipe a WAV file as it is: a RIFF header at
    * the very start of the audio is read (across frames if need be), checked
    * against the session's format, and not fed to the recogniser.
    */
   private skipWavHeader(frame: Buffer): Buffer | undefined {
-    if (this.header === 'done') return frame;
-    const bytes = this.headerBytes.length > 0 ? Buffer.concat([this.headerBytes, frame]) : frame;
-    if (this.header === 'undecided') {
-      if (!looksLikeRiff(bytes)) {
-        this.header = 'done';
-        this.headerBytes = Buffer.alloc(0);
-        return bytes;
-      }
-      if (bytes.length < 4) {
-        this.headerBytes = bytes;
-        return undefined;
-      }
-      this.header = 'reading';
+    const reader = this.header;
+    if (reader === undefined) return frame;
+    const read = reader.push(frame);
+    if (read.status === 'need-more') return undefined;
+    this.header = undefined;
+    if (read.status === 'not-wav') return read.bytes;
+    if (read.status === 'invalid') {
+      throw new Refused(CloseCode.invalidPayload, `audio starts with a bad WAV header: ${read.reason}`);
     }
-    const parsed = parseWavHeader(bytes);
-    if (parsed.status === 'need-more') {
-      if (bytes.length > MAX_HEADER_BYTES) {
-        throw new Refused(CloseCode.invalidPayload, `WAV header longer than ${MAX_HEADER_BYTES} bytes`);
-      }
-      this.headerBytes = bytes;
-      return undefined;
-    }
-    if (parsed.status === 'invalid') {
-      throw new Refused(CloseCode.invalidPayload, `audio starts with a bad WAV header: ${parsed.reason}`);
-    }
-    const { format } = parsed;
+    const { format } = read;
     if (format.formatCode !== 1 || format.bitsPerSample !== 16 || format.channels !== 1) {
       throw new Refused(
         CloseCode.invalidPayload,
@@ -263,56 +140,6 @@ export class ServerSession {
         `WAV header says ${format.sampleRate} Hz but config said ${this.sampleRate} Hz`,
       );
     }
-    this.header = 'done';
-    this.headerBytes = Buffer.alloc(0);
-    const rest = bytes.subarray(parsed.dataOffset);
-    return rest.length > 0 ? rest : undefined;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.wakeWaiter = resolve;
-      this.waitTimer = setTimeout(() => {
-        this.waitTimer = undefined;
-        this.wakeWaiter = undefined;
-        resolve();
-      }, ms);
-    });
-  }
-
-  private refuse(code: number, reason: string): void {
-    if (this.closed) return;
-    if (code !== CloseCode.normal) {
-      this.counters.closedWithError[code] = (this.counters.closedWithError[code] ?? 0) + 1;
-      this.metrics.closedWithError(code);
-    }
-    this.close(code, reason);
-  }
-
-  private close(code: number, reason: string): void {
-    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
-      this.socket.close(code, closeReason(reason));
-    }
-    void this.dispose();
-  }
-
-  /** Stops timers, drops the queue and releases the engine; safe to call more than once. */
-  private async dispose(): Promise<void> {
-    if (this.closed) return this.done;
-    this.closed = true;
-    this.metrics.sessionClosed();
-    if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
-    this.waitTimer = undefined;
-    this.wakeWaiter?.();
-    this.wakeWaiter = undefined;
-    this.queue.length = 0;
-    this.queuedBytes = 0;
-    if (this.socket.isPaused) this.socket.resume();
-    try {
-      await this.engineSession?.close();
-    } finally {
-      this.markDone();
-    }
+    return read.rest.length > 0 ? read.rest : undefined;
   }
 }

@@ -1,11 +1,18 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { describeWavFormat, looksLikeRiff, parseWavHeader } from '../../audio/wav-header.js';
-import { CloseCode, closeReason } from '../client-message.js';
+import { describeWavFormat } from '../../audio/wav-header.js';
+import { CloseCode } from '../client-message.js';
 import type { Engine, EngineFailure, EngineSession } from '../engines/engine.js';
+import {
+  type Queued,
+  QueuedSession,
+  Refused,
+  SampleJoiner,
+  type SessionCounters,
+} from '../queued-session.js';
 import { RealtimePacer } from '../realtime-pacer.js';
 import type { ServerMetrics } from '../server-metrics.js';
-import type { SessionCounters } from '../server-session.js';
+import { WavHeaderReader } from '../wav-header-reader.js';
 import { parseDeepgramClientMessage } from './client-message.js';
 import { EMPTY_FINAL, parseEngineReply } from './engine-reply.js';
 import {
@@ -37,22 +44,6 @@ export const NET_0001_REASON =
 /** The policy-violation close (1008) Deepgram uses for audio it cannot decode. */
 const DATA_0000 = 1008;
 
-/** Largest WAV header read through before giving up. */
-const MAX_HEADER_BYTES = 64 * 1024;
-
-type Queued =
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'audio'; readonly data: Buffer };
-
-class Refused extends Error {
-  constructor(
-    readonly code: number,
-    reason: string,
-  ) {
-    super(reason);
-  }
-}
-
 /** Refuses audio that cannot be decoded: close 1008 with `DATA-0000` in the reason. */
 function undecodable(why: string): Refused {
   return new Refused(DATA_0000, `DATA-0000: cannot decode the audio: ${why}`);
@@ -66,128 +57,69 @@ function undecodable(why: string): Refused {
  * `UtteranceEnd`), `Finalize` a final with `from_finalize`, `CloseStream` the
  * last final and `Metadata` before the close (1000).
  */
-export class DeepgramSession {
-  private readonly queue: Queued[] = [];
-  private queuedBytes = 0;
-  private running = false;
-  private closed = false;
-  private ending = false;
+export class DeepgramSession extends QueuedSession {
   private engineSession: EngineSession | undefined;
   /** An engine session being released after a flush. */
   private engineClosing: Promise<void> | undefined;
   private readonly timeline: ResultTimeline;
   private readonly received: Hash = createHash('sha256');
   private pacer: RealtimePacer | undefined;
-  private waitTimer: NodeJS.Timeout | undefined;
-  private wakeWaiter: (() => void) | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** Without `encoding`, the audio must start with a WAV header: 'reading' until it is through. */
-  private header: 'reading' | 'done';
-  private headerBytes: Buffer = Buffer.alloc(0);
-  /** A byte left over from a frame of odd length: half a sample, joined to the next frame. */
-  private oddByte: number | undefined;
-  private readonly done: Promise<void>;
-  private markDone!: () => void;
+  /** Without `encoding`, the audio must start with a WAV header: undefined once it is through. */
+  private header: WavHeaderReader | undefined;
+  private readonly samples = new SampleJoiner();
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     config: DeepgramConfig,
     private readonly identity: ConnectionIdentity,
     private readonly options: DeepgramSessionOptions,
-    private readonly counters: SessionCounters,
-    private readonly metrics: ServerMetrics,
+    counters: SessionCounters,
+    metrics: ServerMetrics,
   ) {
-    metrics.sessionOpened();
-    this.done = new Promise((resolve) => {
-      this.markDone = resolve;
-    });
-    this.header = config.encoding === 'linear16' ? 'done' : 'reading';
+    super(socket, options, counters, metrics);
+    this.header = config.encoding === 'linear16' ? undefined : new WavHeaderReader();
     this.timeline = new ResultTimeline(identity, config, config.sampleRate);
-    socket.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
-    socket.on('close', (code: number) => {
-      counters.closeCodes[code] = (counters.closeCodes[code] ?? 0) + 1;
-      void this.dispose();
-    });
-    socket.on('error', () => void this.dispose());
     this.armIdleTimer();
   }
 
-  /** Resolves when the connection is gone and the engine session released. */
-  get finished(): Promise<void> {
-    return this.done;
+  protected async process(item: Queued): Promise<readonly string[]> {
+    this.stopIdleTimer();
+    const messages = item.kind === 'audio' ? await this.onAudio(item.data) : await this.onText(item.text);
+    return messages.map((message) => JSON.stringify(message));
   }
 
-  /** Closes the connection (server shutdown) and releases everything. */
-  shutdown(code: number, reason: string): Promise<void> {
-    this.refuse(code, reason);
-    return this.done;
-  }
-
-  private onMessage(data: Buffer, isBinary: boolean): void {
-    if (this.closed || this.ending) return;
+  protected override onArrival(): void {
     this.armIdleTimer();
-    if (isBinary && data.length > this.options.maxFrameBytes) {
-      this.refuse(
-        CloseCode.messageTooBig,
-        `audio frame of ${data.length} bytes is over the limit of ${this.options.maxFrameBytes} bytes; send smaller frames`,
-      );
-      return;
-    }
-    this.queue.push(isBinary ? { kind: 'audio', data } : { kind: 'text', text: data.toString('utf8') });
-    this.queuedBytes += data.length;
-    this.counters.peakQueuedBytes = Math.max(this.counters.peakQueuedBytes, this.queuedBytes);
-    if (this.queuedBytes >= this.options.highWaterBytes && !this.socket.isPaused) this.socket.pause();
-    if (!this.running) void this.run();
+  }
+
+  protected override onIdle(): void {
+    this.armIdleTimer();
+  }
+
+  protected async release(): Promise<void> {
+    this.stopIdleTimer();
+    await Promise.all([this.engineSession?.close(), this.engineClosing]);
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   /** The idle clock runs only while nothing waits: a session busy with a backlog is not idle. */
   private armIdleTimer(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.closed || this.ending || this.running) return;
-    this.idleTimer = setTimeout(() => this.onIdle(), this.options.idleTimeoutMs);
+    this.stopIdleTimer();
+    if (this.closed || this.ended || this.running) return;
+    this.idleTimer = setTimeout(() => this.closeIdle(), this.options.idleTimeoutMs);
   }
 
   /** As Deepgram: the summary `Metadata`, then close 1011 with NET-0001's reason. */
-  private onIdle(): void {
+  private closeIdle(): void {
     this.idleTimer = undefined;
-    if (this.closed || this.ending || this.running) return;
-    this.send([this.metadata()]);
+    if (this.closed || this.ended || this.running) return;
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(this.metadata()));
     this.refuse(CloseCode.internalError, NET_0001_REASON);
-  }
-
-  private async run(): Promise<void> {
-    this.running = true;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    try {
-      while (!this.closed && this.queue.length > 0) {
-        const item = this.queue.shift()!;
-        const size = item.kind === 'audio' ? item.data.length : item.text.length;
-        const messages = item.kind === 'audio' ? await this.onAudio(item.data) : await this.onText(item.text);
-        this.queuedBytes -= size;
-        if (this.socket.isPaused && this.queuedBytes < this.options.highWaterBytes / 2) this.socket.resume();
-        if (this.closed) break;
-        this.send(messages);
-        if (this.ending) {
-          this.close(CloseCode.normal, '');
-          break;
-        }
-      }
-    } catch (error) {
-      if (error instanceof Refused) this.refuse(error.code, error.message);
-      else this.refuse(CloseCode.internalError, `recognition failed: ${(error as Error).message}`);
-    } finally {
-      this.running = false;
-      this.armIdleTimer();
-    }
-  }
-
-  private send(messages: readonly DeepgramServerMessage[]): void {
-    for (const message of messages) {
-      if (this.socket.readyState !== this.socket.OPEN) return;
-      this.socket.send(JSON.stringify(message));
-    }
   }
 
   private async onText(text: string): Promise<DeepgramServerMessage[]> {
@@ -209,7 +141,7 @@ export class DeepgramSession {
   /** The last final (if any audio came since the last one), `Metadata`, then the close 1000. */
   private async closeStream(): Promise<DeepgramServerMessage[]> {
     const messages = this.engineSession !== undefined ? await this.flush('close') : [];
-    this.ending = true;
+    this.ended = true;
     return [...messages, this.metadata()];
   }
 
@@ -241,16 +173,9 @@ export class DeepgramSession {
     // An empty binary frame is Deepgram's old way to end a stream: it still closes it.
     if (frame.length === 0) return this.closeStream();
     this.received.update(frame);
-    let pcm = this.header === 'done' ? frame : this.readWavHeader(frame);
-    if (pcm === undefined || pcm.length === 0) return [];
-    if (this.oddByte !== undefined) {
-      pcm = Buffer.concat([Buffer.of(this.oddByte), pcm]);
-      this.oddByte = undefined;
-    }
-    if (pcm.length % 2 === 1) {
-      this.oddByte = pcm[pcm.length - 1];
-      pcm = pcm.subarray(0, pcm.length - 1);
-    }
+    const audio = this.header === undefined ? frame : this.readWavHeader(frame);
+    if (audio === undefined || audio.length === 0) return [];
+    const pcm = this.samples.push(audio);
     if (pcm.length === 0) return [];
     const engine = this.engine();
     if (this.pacer !== undefined) await this.sleep(this.pacer.delayFor(pcm.length));
@@ -288,86 +213,20 @@ export class DeepgramSession {
    * undecodable (1008, DATA-0000).
    */
   private readWavHeader(frame: Buffer): Buffer | undefined {
-    const bytes = this.headerBytes.length > 0 ? Buffer.concat([this.headerBytes, frame]) : frame;
-    if (!looksLikeRiff(bytes)) {
+    const read = this.header!.push(frame);
+    if (read.status === 'need-more') return undefined;
+    if (read.status === 'not-wav') {
       throw undecodable('not a WAV file (raw PCM needs encoding=linear16&sample_rate=RATE)');
     }
-    const parsed = parseWavHeader(bytes);
-    if (parsed.status === 'need-more') {
-      if (bytes.length > MAX_HEADER_BYTES)
-        throw undecodable(`WAV header longer than ${MAX_HEADER_BYTES} bytes`);
-      this.headerBytes = bytes;
-      return undefined;
-    }
-    if (parsed.status === 'invalid') throw undecodable(`bad WAV header: ${parsed.reason}`);
-    const { format } = parsed;
+    if (read.status === 'invalid') throw undecodable(`bad WAV header: ${read.reason}`);
+    const { format } = read;
     if (format.formatCode !== 1 || format.bitsPerSample !== 16 || format.channels !== 1) {
       throw undecodable(`WAV audio is ${describeWavFormat(format)}; this server takes 16-bit mono PCM`);
     }
     const problem = this.options.engine.checkSampleRate(format.sampleRate);
     if (problem !== undefined) throw undecodable(`WAV audio at ${format.sampleRate} Hz: ${problem}`);
     this.timeline.setSampleRate(format.sampleRate);
-    this.header = 'done';
-    this.headerBytes = Buffer.alloc(0);
-    return bytes.subarray(parsed.dataOffset);
-  }
-
-  /** Counts the time the engine takes to answer. */
-  private async timed(reply: Promise<string>): Promise<string> {
-    const started = performance.now();
-    try {
-      return await reply;
-    } finally {
-      this.metrics.engineTime((performance.now() - started) / 1000);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.wakeWaiter = resolve;
-      this.waitTimer = setTimeout(() => {
-        this.waitTimer = undefined;
-        this.wakeWaiter = undefined;
-        resolve();
-      }, ms);
-    });
-  }
-
-  private refuse(code: number, reason: string): void {
-    if (this.closed) return;
-    if (code !== CloseCode.normal) {
-      this.counters.closedWithError[code] = (this.counters.closedWithError[code] ?? 0) + 1;
-      this.metrics.closedWithError(code);
-    }
-    this.close(code, reason);
-  }
-
-  private close(code: number, reason: string): void {
-    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
-      this.socket.close(code, closeReason(reason));
-    }
-    void this.dispose();
-  }
-
-  /** Stops timers, drops the queue and releases the engine; safe to call more than once. */
-  private async dispose(): Promise<void> {
-    if (this.closed) return this.done;
-    this.closed = true;
-    this.metrics.sessionClosed();
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
-    this.waitTimer = undefined;
-    this.wakeWaiter?.();
-    this.wakeWaiter = undefined;
-    this.queue.length = 0;
-    this.queuedBytes = 0;
-    if (this.socket.isPaused) this.socket.resume();
-    try {
-      await Promise.all([this.engineSession?.close(), this.engineClosing]);
-    } finally {
-      this.markDone();
-    }
+    this.header = undefined;
+    return read.rest;
   }
 }
