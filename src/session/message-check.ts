@@ -2,14 +2,6 @@ import type { DecodedMessage } from '../protocols/protocol.js';
 import { resultProblem } from '../protocols/result-check.js';
 import type { Timeline } from './timeline.js';
 
-/** What a message may answer on the connection now (protocols that reply). */
-export interface Awaited {
-  /** Audio frames sent and not answered. */
-  readonly frames: number;
-  /** End-of-stream messages sent and not answered. */
-  readonly ends: number;
-}
-
 /**
  * What makes a decoded message impossible for the session to take, if
  * anything: checked before anything is taken from it, so a bad one changes
@@ -20,7 +12,10 @@ export function decodedProblem(
   decoded: DecodedMessage,
   resultsChecked: boolean,
   timeline: Timeline,
-  awaited: Awaited | undefined,
+  /** Protocols that reply: audio frames sent and not answered; -1 for protocols without replies. */
+  awaitedFrames: number,
+  /** End-of-stream messages sent and not answered. */
+  awaitedEnds: number,
 ): string | undefined {
   if (typeof decoded !== 'object' || decoded === null) return 'the decoder gave no message';
   const answers = decoded.answers ?? 0;
@@ -49,17 +44,17 @@ export function decodedProblem(
   if (utteranceEnd !== undefined && !(Number.isFinite(utteranceEnd) && utteranceEnd >= 0)) {
     return `an end of utterance at ${utteranceEnd} ms`;
   }
-  if (awaited === undefined) {
+  if (awaitedFrames < 0) {
     if (answers > 0) return `a reply that answers ${answers} messages from a protocol without replies`;
     return undefined;
   }
   // More replies than messages: a doubled or extra reply, never an answer to audio to come.
-  const all = awaited.frames + awaited.ends;
+  const all = awaitedFrames + awaitedEnds;
   if (answers > all) {
     return `${answers === 1 ? 'a reply' : `${answers} replies`} with ${all === 0 ? 'no message' : `only ${all}`} awaiting one: more replies than it was sent messages`;
   }
   // End-of-stream is answered by the final result, never by a partial (a reply counted twice).
-  if (answers > awaited.frames && !(hasFinal || results.some((r) => r.type === 'final'))) {
+  if (answers > awaitedFrames && !(hasFinal || results.some((r) => r.type === 'final'))) {
     return 'a reply to end-of-stream without a final result: more replies than it was sent messages';
   }
   return undefined;

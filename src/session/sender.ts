@@ -10,9 +10,9 @@ import type { Timeline } from './timeline.js';
 /** What the sender tells its session. */
 export interface SenderHost {
   /** A send pass ended (the session keeps the replay within its bound). */
-  passed(): void;
+  sendPassed(): void;
   /** The protocol's encoder or the socket threw. */
-  failed(error: unknown): void;
+  sendFailed(error: unknown): void;
   /** The end-of-stream messages went out on this connection. */
   endSent(): void;
 }
@@ -52,6 +52,7 @@ export class Sender {
   audioDone = false;
   readonly sent: SentCounts = { frames: 0, ms: 0, bytes: 0 };
   private readonly drainCredit: boolean;
+  private readonly realtime: boolean;
   private readonly minSamples: number;
   /** Real-time pacing: when this connection's first audio went out, and where it starts. */
   private pacedFromAt = Number.NaN;
@@ -79,6 +80,7 @@ export class Sender {
   ) {
     const protocol = config.protocol;
     this.drainCredit = protocol.credit === 'drain';
+    this.realtime = protocol.realtime === true;
     this.minSamples = Math.ceil(((protocol.frameLimitsMs?.min ?? 0) * protocol.sampleRate) / 1000);
   }
 
@@ -175,7 +177,7 @@ export class Sender {
       this.connection?.batch(this.passBound);
     } catch (error) {
       // A protocol's encoder or a socket that throws fails this session, not the process.
-      this.host.failed(error);
+      this.host.sendFailed(error);
     }
   }
 
@@ -192,6 +194,7 @@ export class Sender {
       const ledger = this.ledger;
       const store = ledger.store;
       const codec = this.codec;
+      const timeline = this.timeline;
       while (
         this.ready &&
         codec !== undefined &&
@@ -203,10 +206,10 @@ export class Sender {
           if (this.audioDone && !this.endSentHere) this.sendEnd(codec);
           break;
         }
-        if (this.config.protocol.realtime === true && !this.paceAllows(store.startMs(seq))) break;
+        if (this.realtime && !this.paceAllows(store.startMs(seq))) break;
         ledger.sendNext = seq + 1;
         let samples = store.samples(seq);
-        this.timeline.sentEndMs = store.endMs(seq);
+        timeline.sentEndMs = store.endMs(seq);
         if (Number.isNaN(store.sentAt(seq))) {
           store.markSent(seq, scheduler.now());
           this.sent.frames += 1;
@@ -237,7 +240,7 @@ export class Sender {
     }
     if (sentAudio && this.stopKeepAlive !== undefined) this.lastAudioAt = this.config.scheduler.now();
     if (this.drainCredit) this.ledger.release();
-    this.host.passed();
+    this.host.sendPassed();
   }
 
   /** Real time: a frame goes once the wall time since this connection's first audio has reached its start. */

@@ -35,7 +35,7 @@ import { startIntake } from './audio-intake.js';
 import { decodedProblem } from './message-check.js';
 import { type ReconnectConfig, ReconnectPolicy } from './reconnect-policy.js';
 import { ReplayLedger } from './replay-ledger.js';
-import { Sender } from './sender.js';
+import { Sender, type SenderHost } from './sender.js';
 import { LatencyRecorder, type SessionMetrics } from './session-metrics.js';
 import type { SessionStatus, SessionStatusUpdate } from './session-status.js';
 import { Timeline } from './timeline.js';
@@ -120,7 +120,7 @@ export interface SessionCounters {
  * server message is checked before it touches the session. Completes once the
  * server has answered end-of-stream.
  */
-export class TranscriptionSession {
+export class TranscriptionSession implements SenderHost {
   private connection: Connection | undefined;
   private codec: ProtocolCodec | undefined;
   /** Drops the current connection (see openConnection). */
@@ -172,19 +172,7 @@ export class TranscriptionSession {
     this.resultCredit = protocol.credit === 'results';
     this.watchesAnswers = this.replies || protocol.answersAudio !== false;
     this.ledger = new ReplayLedger(protocol.sampleRate, config.frameMs, protocol.frameLimitsMs?.min ?? 0);
-    this.sender = new Sender(this.ledger, this.timeline, this.demand, config, {
-      passed: () => this.boundReplay(),
-      failed: (error) =>
-        this.fail(
-          isTranscriptionError(error)
-            ? error
-            : new TranscriptionError(
-                `the ${protocol.name} adapter or the socket failed to send: ${describeThrown(error)}`,
-                { kind: 'protocol', retryable: false, cause: error },
-              ),
-        ),
-      endSent: () => this.onEndSent(),
-    });
+    this.sender = new Sender(this.ledger, this.timeline, this.demand, config, this);
     this.policy = new ReconnectPolicy(config.reconnect, config.breaker);
     this.report = (update) => {
       this.state = update.state;
@@ -476,9 +464,27 @@ export class TranscriptionSession {
     this.sender.pump();
   }
 
-  // --- sending -------------------------------------------------------------
+  // --- sending (the sender's host) -----------------------------------------
 
-  private onEndSent(): void {
+  /** A send pass ended: the unfinalised audio is kept within its bound. */
+  sendPassed(): void {
+    this.boundReplay();
+  }
+
+  /** A protocol's encoder or a socket that throws fails this session, not the process. */
+  sendFailed(error: unknown): void {
+    this.fail(
+      isTranscriptionError(error)
+        ? error
+        : new TranscriptionError(
+            `the ${this.config.protocol.name} adapter or the socket failed to send: ${describeThrown(error)}`,
+            { kind: 'protocol', retryable: false, cause: error },
+          ),
+    );
+  }
+
+  /** End-of-stream went out: the wait for its answer starts. */
+  endSent(): void {
     // From the latest end-of-stream: a reconnect after it restarts the wait.
     this.finalTimer?.unsubscribe();
     this.finalTimer = this.config.scheduler.schedule(() => {
@@ -542,10 +548,13 @@ export class TranscriptionSession {
     // Every check before anything is taken from the message: a bad one changes nothing.
     // (A protocol may hand back the message it decoded last, a repeated partial: its
     // results were checked then, and only the count of answers is checked again.)
-    const awaited = this.replies
-      ? { frames: this.ledger.sendNext - this.ledger.answeredNext, ends: this.sender.endsAwaited }
-      : undefined;
-    const problem = decodedProblem(decoded, decoded === this.lastDecoded, this.timeline, awaited);
+    const problem = decodedProblem(
+      decoded,
+      decoded === this.lastDecoded,
+      this.timeline,
+      this.replies ? this.ledger.sendNext - this.ledger.answeredNext : -1,
+      this.sender.endsAwaited,
+    );
     this.lastDecoded = decoded;
     if (problem !== undefined) {
       this.fail(protocolError(protocol.name, problem, data));
