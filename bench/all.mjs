@@ -17,6 +17,7 @@ const RUNS = {
   'slow-consumer': [],
   concurrency: [],
   soak: ['--minutes', String(option('soak-minutes', 2))],
+  'deepgram-reconnect': [],
 };
 const only = textOption('only')?.split(',');
 for (const name of only ?? []) {

@@ -23,9 +23,9 @@ const normalClosureMessage =
  * Reads the WAV file's PCM (after the 44-byte header the benchmarks write) in
  * 64 KiB reads and hands on every 3200-byte frame at once, as a Uint8Array
  * view: nothing here waits for the socket, as a client written without flow
- * control does not.
+ * control does not. (Also used by bench/deepgram-clients.mjs.)
  */
-function readFrames(path, onFrame, onEnd, onError) {
+export function readFrames(path, onFrame, onEnd, onError) {
   const stream = createReadStream(path, { start: WAV_HEADER_BYTES, highWaterMark: 64 * 1024 });
   let carry;
   stream.on('data', (chunk) => {

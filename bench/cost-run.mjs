@@ -4,16 +4,21 @@
 // { wallMs, cpuUserMs, cpuSystemMs, words, replies } or { error }.
 //
 //   node bench/cost-run.mjs CLIENT URL WAV WARMUPS [TRANSCRIBE_OPTIONS_JSON]
+//
+// CLIENT is one of bench/clients.mjs (Vosk) or bench/deepgram-clients.mjs
+// (Deepgram, loaded only for those, so a Vosk run never loads the SDK).
 import { performance } from 'node:perf_hooks';
 import { CLIENTS } from './clients.mjs';
 
 const [client, url, wavPath, warmups, options] = process.argv.slice(2);
 const transcribeOptions = options ? JSON.parse(options) : {};
 try {
-  for (let i = 0; i < Number(warmups); i++) await CLIENTS[client](url, wavPath, { transcribeOptions });
+  const run = CLIENTS[client] ?? (await import('./deepgram-clients.mjs')).DEEPGRAM_CLIENTS[client];
+  if (run === undefined) throw new Error(`no client ${client}`);
+  for (let i = 0; i < Number(warmups); i++) await run(url, wavPath, { transcribeOptions });
   const cpu = process.cpuUsage();
   const start = performance.now();
-  const result = await CLIENTS[client](url, wavPath, { transcribeOptions });
+  const result = await run(url, wavPath, { transcribeOptions });
   const wallMs = performance.now() - start;
   const { user, system } = process.cpuUsage(cpu);
   process.stdout.write(

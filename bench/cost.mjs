@@ -7,12 +7,21 @@
 // pays for the garbage of another; the clients alternate within each round;
 // the server runs in a process of its own. Cold rounds (the first run of a
 // fresh process, as a command-line tool sees it) come first and are reported
-// apart. Writes cost.{json,md} in docs/benchmarks/ (or --out).
+// apart. Then the same for Deepgram's protocol, on the same server's
+// /v1/listen (bench/deepgram-clients.mjs): rxjs-transcribe with deepgram(),
+// Deepgram's official SDK, and a plain `ws` loop speaking Deepgram, that
+// protocol's floor; its ratios are to that floor. The Vosk rounds run first,
+// as they did before the Deepgram rows were added. Writes cost.{json,md} in
+// docs/benchmarks/ (or --out).
 //
 //   node bench/cost.mjs [--seconds 3600] [--rounds 5] [--warmup 3] [--cold 2] [--window-ms N]
-//                       [--clients rxjs-transcribe,rxjs-webSocket,rxjs-websockets]
+//                       [--deepgram-seconds N (default 1800, or --seconds if less)]
+//                       [--clients rxjs-transcribe,rxjs-webSocket,rxjs-websockets,
+//                                  rxjs-transcribe-deepgram,deepgram-sdk]
 //   (or BENCH_SECONDS / BENCH_ROUNDS / ... in the environment; --window-ms
-//   sets transcribe's windowMs, default the library's)
+//   sets transcribe's windowMs, default the library's; --clients picks a
+//   subset, and each protocol's plain loop runs when any client of its
+//   protocol does)
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,14 +46,27 @@ import { writeIndex } from './summary.mjs';
 const OURS = 'rxjs-transcribe';
 const PLAIN = 'plain-ws';
 const ALL_CLIENTS = [OURS, 'rxjs-webSocket', 'rxjs-websockets', PLAIN];
-// --clients a,b: a subset (plain-ws, the floor, is always run).
-const chosen = textOption('clients')?.split(',') ?? ALL_CLIENTS;
+const DG_OURS = 'rxjs-transcribe-deepgram';
+const DG_PLAIN = 'plain-ws-deepgram';
+const DG_CLIENTS = [DG_OURS, 'deepgram-sdk', DG_PLAIN];
+// --clients a,b: a subset (the plain loop of each protocol with a client chosen, its floor, is always run).
+const chosen = textOption('clients')?.split(',') ?? [...ALL_CLIENTS, ...DG_CLIENTS];
 for (const name of chosen) {
-  if (!ALL_CLIENTS.includes(name))
-    throw new RangeError(`--clients: no client ${name}; there are ${ALL_CLIENTS.join(', ')}`);
+  if (!ALL_CLIENTS.includes(name) && !DG_CLIENTS.includes(name))
+    throw new RangeError(
+      `--clients: no client ${name}; there are ${[...ALL_CLIENTS, ...DG_CLIENTS].join(', ')}`,
+    );
 }
-const CLIENT_NAMES = ALL_CLIENTS.filter((name) => name === PLAIN || chosen.includes(name));
+const pick = (all, plain) =>
+  all.some((name) => chosen.includes(name))
+    ? all.filter((name) => name === plain || chosen.includes(name))
+    : [];
+const CLIENT_NAMES = pick(ALL_CLIENTS, PLAIN);
+const DG_NAMES = pick(DG_CLIENTS, DG_PLAIN);
 const seconds = option('seconds', 3600);
+// Half as long as the Vosk rows by default (at most 1800 s), so that the
+// three Deepgram clients add about half a minute to a run, not a minute.
+const deepgramSeconds = option('deepgram-seconds', Math.min(seconds, 1800));
 const rounds = option('rounds', 5);
 const warmup = option('warmup', 3, { zero: true });
 const cold = option('cold', 2, { zero: true });
@@ -54,13 +76,16 @@ const log = (message) => process.stderr.write(`cost: ${message}\n`);
 const startRevision = revision();
 
 const audio = writeNoiseWav(seconds);
-const expectedDigest = wordsDigest(audio.words);
+audio.digest = wordsDigest(audio.words);
 log(`${seconds} s of noise (${fmtMB(audio.pcmBytes)} MB of PCM) in ${audio.path}`);
+const dgAudio = DG_NAMES.length === 0 || deepgramSeconds === seconds ? audio : writeNoiseWav(deepgramSeconds);
+dgAudio.digest = wordsDigest(dgAudio.words);
+if (dgAudio !== audio) log(`${deepgramSeconds} s of noise for the Deepgram rows in ${dgAudio.path}`);
 const server = await startServerProcess();
-log(`server ${server.url} (synthetic engine, no pacing, own process)`);
+log(`server ${server.url} (synthetic engine, no pacing, own process; Deepgram's protocol at /v1/listen)`);
 
 /** One timed run in a fresh process, after `warmupRuns` untimed runs in the same process. */
-function inProcess(client, warmupRuns) {
+function inProcess(client, warmupRuns, wav) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -68,7 +93,7 @@ function inProcess(client, warmupRuns) {
         join(root, 'bench', 'cost-run.mjs'),
         client,
         server.url,
-        audio.path,
+        wav.path,
         String(warmupRuns),
         JSON.stringify(transcribeOptions),
       ],
@@ -91,21 +116,21 @@ function inProcess(client, warmupRuns) {
 
 const round1 = (v) => Math.round(v * 10) / 10;
 
-async function once(client, round, isCold) {
+async function once(client, round, isCold, wav = audio) {
   let answer;
   const problems = [];
   try {
-    answer = await inProcess(client, isCold ? 0 : warmup);
+    answer = await inProcess(client, isCold ? 0 : warmup, wav);
     if (answer.error !== undefined) problems.push(answer.error);
   } catch (e) {
     problems.push(String(e?.message ?? e));
   }
   if (problems.length === 0) {
-    if (answer.words.length !== audio.words.length || wordsDigest(answer.words) !== expectedDigest) {
-      problems.push(`heard ${answer.words.length} of ${audio.words.length} words, or not the right ones`);
+    if (answer.words.length !== wav.words.length || wordsDigest(answer.words) !== wav.digest) {
+      problems.push(`heard ${answer.words.length} of ${wav.words.length} words, or not the right ones`);
     }
-    if (answer.replies !== null && answer.replies !== audio.frames + 1) {
-      problems.push(`got ${answer.replies} of ${audio.frames + 1} replies`);
+    if (answer.replies !== null && answer.replies !== wav.frames + 1) {
+      problems.push(`got ${answer.replies} of ${wav.frames + 1} replies`);
     }
   }
   const ok = problems.length === 0;
@@ -125,27 +150,41 @@ async function once(client, round, isCold) {
   return run;
 }
 
-const runs = [];
-let serverStats;
-try {
+/** Cold rounds, then measured rounds in an order that rotates, of `names` on `wav`, into `into`. */
+async function rotation(names, wav, into) {
   for (let round = 1; round <= cold; round++) {
-    for (const client of CLIENT_NAMES) runs.push(await once(client, round, true));
+    for (const client of names) into.push(await once(client, round, true, wav));
   }
   for (let round = 1; round <= rounds; round++) {
     // Rotate the order each round, so no client always follows the same one.
-    const order = CLIENT_NAMES.map((_, i) => CLIENT_NAMES[(i + round - 1) % CLIENT_NAMES.length]);
-    for (const client of order) runs.push(await once(client, round, false));
+    const order = names.map((_, i) => names[(i + round - 1) % names.length]);
+    for (const client of order) into.push(await once(client, round, false, wav));
   }
+}
+
+const runs = [];
+const dgRuns = [];
+let serverStats;
+const phaseSeconds = {};
+try {
+  let t = performance.now();
+  await rotation(CLIENT_NAMES, audio, runs);
+  phaseSeconds.vosk = Math.round((performance.now() - t) / 1000);
+  t = performance.now();
+  await rotation(DG_NAMES, dgAudio, dgRuns);
+  phaseSeconds.deepgram = Math.round((performance.now() - t) / 1000);
 } finally {
   serverStats = (await server.stop()).stats;
   rmSync(audio.path, { force: true });
+  rmSync(dgAudio.path, { force: true });
 }
+log(`Vosk rounds ${phaseSeconds.vosk ?? '?'} s, Deepgram rounds ${phaseSeconds.deepgram ?? '?'} s`);
 
-/** Per audio hour: scales a run of `seconds` of audio to 3600 s. */
-const perHour = (ms) => (ms === null ? null : ms / 1000 / (seconds / 3600));
+/** Per audio hour: scales a run of `audioSeconds` of audio to 3600 s. */
+const perHour = (ms, audioSeconds = seconds) => (ms === null ? null : ms / 1000 / (audioSeconds / 3600));
 
-function summarize(client, isCold) {
-  const measured = runs.filter((r) => r.client === client && r.cold === isCold);
+function summarize(client, isCold, all = runs, audioSeconds = seconds) {
+  const measured = all.filter((r) => r.client === client && r.cold === isCold);
   const good = measured.filter((r) => r.ok);
   const pick = (key) => (good.length > 0 ? median(good.map((r) => r[key])) : null);
   const wallMs = pick('wallMs');
@@ -155,29 +194,36 @@ function summarize(client, isCold) {
     failed: measured.length - good.length,
     medianWallMs: wallMs,
     medianCpuMs: cpuMs,
-    cpuSecondsPerAudioHour: perHour(cpuMs),
-    wallSecondsPerAudioHour: perHour(wallMs),
-    audioSecondsPerSecond: wallMs === null ? null : seconds / (wallMs / 1000),
+    cpuSecondsPerAudioHour: perHour(cpuMs, audioSeconds),
+    wallSecondsPerAudioHour: perHour(wallMs, audioSeconds),
+    audioSecondsPerSecond: wallMs === null ? null : audioSeconds / (wallMs / 1000),
   };
 }
 
-const summary = {};
-for (const client of CLIENT_NAMES) {
-  const warm = summarize(client, false);
-  const coldRuns = summarize(client, true);
-  summary[client] = { ...warm, cold: coldRuns };
+/** Each client's warm and cold medians, with ratios to the plain loop `floor`. */
+function summaries(names, floor, all, audioSeconds) {
+  const out = {};
+  for (const client of names) {
+    const warm = summarize(client, false, all, audioSeconds);
+    const coldRuns = summarize(client, true, all, audioSeconds);
+    out[client] = { ...warm, cold: coldRuns };
+  }
+  const plain = out[floor];
+  for (const client of names) {
+    const s = out[client];
+    s.cpuRatio = s.medianCpuMs !== null && plain.medianCpuMs ? s.medianCpuMs / plain.medianCpuMs : null;
+    s.wallRatio = s.medianWallMs !== null && plain.medianWallMs ? s.medianWallMs / plain.medianWallMs : null;
+    const c = s.cold;
+    c.cpuRatio =
+      c.medianCpuMs !== null && plain.cold.medianCpuMs ? c.medianCpuMs / plain.cold.medianCpuMs : null;
+    c.wallRatio =
+      c.medianWallMs !== null && plain.cold.medianWallMs ? c.medianWallMs / plain.cold.medianWallMs : null;
+  }
+  return out;
 }
-const plain = summary[PLAIN];
-for (const client of CLIENT_NAMES) {
-  const s = summary[client];
-  s.cpuRatio = s.medianCpuMs !== null && plain.medianCpuMs ? s.medianCpuMs / plain.medianCpuMs : null;
-  s.wallRatio = s.medianWallMs !== null && plain.medianWallMs ? s.medianWallMs / plain.medianWallMs : null;
-  const c = s.cold;
-  c.cpuRatio =
-    c.medianCpuMs !== null && plain.cold.medianCpuMs ? c.medianCpuMs / plain.cold.medianCpuMs : null;
-  c.wallRatio =
-    c.medianWallMs !== null && plain.cold.medianWallMs ? c.medianWallMs / plain.cold.medianWallMs : null;
-}
+
+const summary = CLIENT_NAMES.length > 0 ? summaries(CLIENT_NAMES, PLAIN, runs, seconds) : {};
+const dgSummary = DG_NAMES.length > 0 ? summaries(DG_NAMES, DG_PLAIN, dgRuns, deepgramSeconds) : {};
 
 const data = {
   machine: machine(),
@@ -202,21 +248,39 @@ const data = {
   },
   summary,
   runs,
+  // Deepgram's protocol, apart: its own audio length, clients, medians and ratios (to plain-ws-deepgram).
+  ...(DG_NAMES.length > 0
+    ? {
+        deepgram: {
+          audioSeconds: deepgramSeconds,
+          audioBytes: dgAudio.pcmBytes,
+          clients: DG_NAMES,
+          query: 'encoding=linear16&sample_rate=16000&channels=1&interim_results=true',
+          summary: dgSummary,
+          runs: dgRuns,
+        },
+      }
+    : {}),
+  phaseSeconds,
 };
 ensureOutDir();
 writeFileSync(join(outDir, 'cost.json'), `${JSON.stringify(data, null, 1)}\n`);
 writeFileSync(join(outDir, 'cost.md'), page(data));
 writeIndex();
-for (const client of CLIENT_NAMES) {
-  const s = summary[client];
-  log(
-    `${client}: ${s.cpuSecondsPerAudioHour?.toFixed(2)} CPU s and ${s.wallSecondsPerAudioHour?.toFixed(2)} wall s per audio hour (${s.cpuRatio?.toFixed(2)}x and ${s.wallRatio?.toFixed(2)}x plain ws)`,
-  );
+for (const [sums, floor] of [
+  [summary, 'plain ws'],
+  [dgSummary, 'the plain Deepgram loop'],
+]) {
+  for (const [client, s] of Object.entries(sums)) {
+    log(
+      `${client}: ${s.cpuSecondsPerAudioHour?.toFixed(2)} CPU s and ${s.wallSecondsPerAudioHour?.toFixed(2)} wall s per audio hour (${s.cpuRatio?.toFixed(2)}x and ${s.wallRatio?.toFixed(2)}x ${floor})`,
+    );
+  }
 }
 log(`wrote cost.json, cost.md, README.md in ${outDir}`);
-if (runs.some((r) => !r.ok)) process.exitCode = 1;
+if (runs.some((r) => !r.ok) || dgRuns.some((r) => !r.ok)) process.exitCode = 1;
 
-function page({ machine: m, date, revision: rev, params, summary: sums, runs: all }) {
+function page({ machine: m, date, revision: rev, params, summary: sums, runs: all, deepgram: dg }) {
   const num = (v, digits = 2) => (v === null || v === undefined ? 'n/a' : v.toFixed(digits));
   const row = (name, s) =>
     `| ${name} | ${num(s.cpuSecondsPerAudioHour)} | ${num(s.cpuRatio)}x | ${num(s.wallSecondsPerAudioHour)} | ${num(s.wallRatio)}x | ${num(s.audioSecondsPerSecond, 0)} | ${s.runs - s.failed} of ${s.runs} |`;
@@ -236,13 +300,15 @@ function page({ machine: m, date, revision: rev, params, summary: sums, runs: al
   const ours = sums[OURS];
   const aim = 1.15;
   const verdict =
-    ours.cpuRatio === null
-      ? 'No ratio: a client failed every run.'
-      : `rxjs-transcribe spends ${ours.cpuRatio.toFixed(2)}x the CPU of the plain \`ws\` loop per audio hour and takes ${ours.wallRatio.toFixed(2)}x its wall time: ${
-          ours.cpuRatio <= aim && ours.wallRatio <= aim
-            ? `within the ${aim}x the project aims for.`
-            : `**outside the ${aim}x the project aims for.**`
-        }`;
+    ours === undefined
+      ? 'rxjs-transcribe was not run.'
+      : ours.cpuRatio === null
+        ? 'No ratio: a client failed every run.'
+        : `rxjs-transcribe spends ${ours.cpuRatio.toFixed(2)}x the CPU of the plain \`ws\` loop per audio hour and takes ${ours.wallRatio.toFixed(2)}x its wall time: ${
+            ours.cpuRatio <= aim && ours.wallRatio <= aim
+              ? `within the ${aim}x the project aims for.`
+              : `**outside the ${aim}x the project aims for.**`
+          }`;
   return `# Cost per audio hour
 
 What it costs a client to send an hour of 16 kHz audio to a speech server that is never the
@@ -282,7 +348,8 @@ Raw data: [cost.json](cost.json).
 - The table gives medians; ratios are against the plain \`ws\` loop in the same run.
 
 Run it: \`npm run bench:cost\` (options after \`--\`: \`--seconds N\`, \`--rounds N\`,
-\`--warmup N\`, \`--cold N\`, \`--window-ms N\`, \`--clients a,b\` for a subset, \`--out DIR\`).
+\`--warmup N\`, \`--cold N\`, \`--window-ms N\`, \`--deepgram-seconds N\`, \`--clients a,b\` for
+a subset, \`--out DIR\`).
 
 ## Results: warm processes
 
@@ -311,11 +378,79 @@ ${CLIENT_NAMES.map((name) => coldRow(name, sums[name])).join('\n')}
   events with timestamps on one timeline; this page is the price of that.
 - Cold processes pay for compiling more JavaScript; a short-lived command-line run sees the
   cold figures.
-
+${dg === undefined ? '' : deepgramSection(dg, params, num)}
 Every run:
 
 | round | client | wall (ms) | CPU (ms) |
 | --- | --- | ---: | ---: |
 ${perRun}
+${
+  dg === undefined
+    ? ''
+    : `
+Every Deepgram run:
+
+| round | client | wall (ms) | CPU (ms) |
+| --- | --- | ---: | ---: |
+${dg.runs
+  .map(
+    (r) =>
+      `| ${r.cold ? `cold ${r.round}` : r.round} | ${r.client} | ${r.ok ? r.wallMs.toFixed(0) : 'n/a'} | ${r.ok ? r.cpuMs.toFixed(0) : `failed: ${(r.problems ?? []).join('; ')}`} |`,
+  )
+  .join('\n')}
+`
+}`;
+}
+
+/** The page's part on Deepgram's protocol: its clients, medians and ratios to its plain loop. */
+function deepgramSection(dg, params, num) {
+  const row = (name, s) =>
+    `| ${name} | ${num(s.cpuSecondsPerAudioHour)} | ${num(s.cpuRatio)}x | ${num(s.wallSecondsPerAudioHour)} | ${num(s.wallRatio)}x | ${num(s.audioSecondsPerSecond, 0)} | ${s.runs - s.failed} of ${s.runs} |`;
+  const coldRow = (name, s) =>
+    `| ${name} | ${num(s.cold.cpuSecondsPerAudioHour)} | ${num(s.cold.cpuRatio)}x | ${num(s.cold.wallSecondsPerAudioHour)} | ${num(s.cold.wallRatio)}x | ${s.cold.runs - s.cold.failed} of ${s.cold.runs} |`;
+  const ours = dg.summary[DG_OURS];
+  const sdk = dg.summary['deepgram-sdk'];
+  const said = (name, s) =>
+    s === undefined || s.cpuRatio === null
+      ? undefined
+      : `${name} spends ${s.cpuRatio.toFixed(2)}x the CPU of the plain Deepgram loop per audio hour and takes ${s.wallRatio.toFixed(2)}x its wall time`;
+  const verdict = [said('rxjs-transcribe with `deepgram()`', ours), said("Deepgram's SDK", sdk)]
+    .filter(Boolean)
+    .join('; ');
+  return `
+## Deepgram's protocol
+
+The same measure over Deepgram's live protocol, on the same server's \`/v1/listen\`: binary
+3200-byte frames, then \`CloseStream\`; a client is done when the server has sent its last
+\`Results\`, then \`Metadata\`, and closed with 1000 (Deepgram answers no message one for
+one: every ${params.engine === 'synthetic' ? 'second of audio brings a final and an interim result' : 'result comes as the server gets to it'}). These rounds run after the Vosk rounds above,
+with the same rounds, warm-up and cold rounds, on ${dg.audioSeconds} s of audio
+(${fmtMB(dg.audioBytes)} MB of PCM)${dg.audioSeconds === params.audioSeconds ? ' (the same file)' : ''}, scaled to one audio hour. Every client asks for
+\`${dg.query}\` (what \`deepgram()\` asks for by default) with
+\`Authorization: Token …\`, and must hear every word, the right ones.
+
+- \`rxjs-transcribe-deepgram\`: \`fromFile(wav).pipe(transcribe({ protocol: deepgram({ baseUrl, apiKey }) }))\`,
+  default options. Deepgram says nothing per frame, so flow control is the socket's: the
+  file is read as the socket takes the frames.
+- \`deepgram-sdk\`: Deepgram's SDK (\`@deepgram/sdk\`): \`new DeepgramClient({ apiKey, baseUrl })\`,
+  \`listen.v1.connect(...)\`, \`connect()\`, \`waitForOpen()\`, then \`sendMedia\` for every
+  frame as \`fs.createReadStream\` reads it, then \`sendCloseStream\`, and the wait for the
+  close.
+- \`plain-ws-deepgram\`: a \`ws\` client that sends every frame as the file is read, then
+  \`CloseStream\`, and waits for the close: the floor of this protocol. Ratios here are to it.
+
+### Deepgram: warm processes
+
+| client | CPU s per audio hour | CPU vs plain Deepgram | wall s per audio hour | wall vs plain Deepgram | audio s/s | good runs |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${dg.clients.map((name) => row(name, dg.summary[name])).join('\n')}
+
+${verdict === '' ? 'No ratio: a client failed every run.' : `**${verdict}.**`}
+
+### Deepgram: cold processes
+
+| client | CPU s per audio hour | CPU vs plain Deepgram | wall s per audio hour | wall vs plain Deepgram | good runs |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${dg.clients.map((name) => coldRow(name, dg.summary[name])).join('\n')}
 `;
 }

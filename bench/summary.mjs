@@ -51,6 +51,7 @@ export const BENCHMARKS = [
           aim: '',
           met: null,
         },
+        ...deepgramCostRows(d.deepgram),
       ];
     },
   },
@@ -131,6 +132,55 @@ export const BENCHMARKS = [
     ],
   },
   {
+    name: 'deepgram-reconnect',
+    title: 'Deepgram through resets',
+    command: 'npm run bench:deepgram-reconnect',
+    rows(d) {
+      const by = (name) => d.results.find((r) => r.name === name);
+      const ours = by('rxjs-transcribe');
+      const sdk = by('deepgram-sdk');
+      const queued = by('deepgram-sdk-queued');
+      if (ours === undefined) return [];
+      const words = (r) => `${r.words.lost} / ${r.words.doubled} / ${r.words.cutElsewhere + r.words.unknown}`;
+      const peers = (f) =>
+        [sdk && `${f(sdk)} (SDK)`, queued && `${f(queued)} (SDK, queued)`].filter(Boolean).join('; ');
+      const timeline = (r) =>
+        r.timeline.one
+          ? 'yes'
+          : `no (${r.timeline.offTimeline} of ${r.timeline.onTimeline + r.timeline.offTimeline} words at the wrong time)`;
+      return [
+        {
+          measure: `${d.params.audioSeconds} s at ${d.params.pace}x, ${ours.resets} resets: words lost / doubled / wrong`,
+          ours: words(ours),
+          floor: peers(words),
+          ratio: '',
+          aim: '0 / 0 / 0',
+          met:
+            ours.ok &&
+            ours.words.lost + ours.words.doubled + ours.words.cutElsewhere + ours.words.unknown === 0,
+        },
+        {
+          measure: 'audio in no final (s); final times on one timeline',
+          ours: `${fixed(ours.audio.neverTranscribedMs / 1000, 1)}; ${timeline(ours)}`,
+          floor: peers((r) => `${fixed(r.audio.neverTranscribedMs / 1000, 1)}; ${timeline(r)}`),
+          ratio: '',
+          aim: '0; yes',
+          met: ours.audio.neverTranscribedMs === 0 && ours.timeline.one,
+        },
+        {
+          measure: "peak audio held while disconnected (ours: the operator's metrics; paced()'s queue apart)",
+          ours: `${kb(ours.memory.peakHeldWhileDisconnectedBytes)}${
+            ours.memory.peakPacedQueueBytes ? ` (+ ${kb(ours.memory.peakPacedQueueBytes)} in paced())` : ''
+          }`,
+          floor: peers((r) => kb(r.memory.peakHeldWhileDisconnectedBytes)),
+          ratio: '',
+          aim: 'bounded',
+          met: null,
+        },
+      ];
+    },
+  },
+  {
     name: 'slow-consumer',
     title: 'Slow consumer',
     command: 'npm run bench:slow-consumer',
@@ -150,6 +200,33 @@ export const BENCHMARKS = [
     },
   },
 ];
+
+/** The cost page's Deepgram rows (ratios to the plain Deepgram loop), when it measured them. */
+function deepgramCostRows(dg) {
+  const ours = dg?.summary?.['rxjs-transcribe-deepgram'];
+  const plain = dg?.summary?.['plain-ws-deepgram'];
+  if (ours === undefined || plain === undefined) return [];
+  const sdk = dg.summary['deepgram-sdk'];
+  const peer = sdk === undefined ? '' : ` (deepgram-sdk ${fixed(sdk.cpuRatio)}x)`;
+  return [
+    {
+      measure: `Deepgram: CPU s per audio hour, warm${peer}`,
+      ours: fixed(ours.cpuSecondsPerAudioHour),
+      floor: `${fixed(plain.cpuSecondsPerAudioHour)} (plain ws, Deepgram)`,
+      ratio: fixed(ours.cpuRatio),
+      aim: '',
+      met: null,
+    },
+    {
+      measure: `Deepgram: wall s per audio hour, warm${sdk === undefined ? '' : ` (deepgram-sdk ${fixed(sdk.wallRatio)}x)`}`,
+      ours: fixed(ours.wallSecondsPerAudioHour),
+      floor: `${fixed(plain.wallSecondsPerAudioHour)} (plain ws, Deepgram)`,
+      ratio: fixed(ours.wallRatio),
+      aim: '',
+      met: null,
+    },
+  ];
+}
 
 /** The JSON of benchmark `name` in `dir`, or undefined when it has not run. */
 export function load(dir, name) {
