@@ -1,4 +1,10 @@
-import { asapScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asapScheduler,
+  asyncScheduler,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import type { Demand } from '../flow/demand.js';
 import type { ProtocolCodec, TranscriptionProtocol } from '../protocols/protocol.js';
 import { repeatEvery } from '../timers/repeat-every.js';
@@ -62,6 +68,9 @@ export class Sender {
   private stopKeepAlive: (() => void) | undefined;
   private pumping = false;
   private pumpScheduled = false;
+  /** Passes run in a plain microtask, unless a virtual clock must see them (see `pump`). */
+  private readonly microtasks: boolean;
+  private readonly pumpMicrotask = (): void => this.pumpTask();
   private pumpAction: SchedulerAction<unknown> | undefined;
   private readonly pumpWork = ((sender: Sender) =>
     function pumpWork(this: SchedulerAction<unknown>): void {
@@ -79,6 +88,7 @@ export class Sender {
     private readonly host: SenderHost,
   ) {
     const protocol = config.protocol;
+    this.microtasks = config.scheduler === asyncScheduler && !inVirtualTime();
     this.drainCredit = protocol.credit === 'drain';
     this.realtime = protocol.realtime === true;
     this.minSamples = Math.ceil(((protocol.frameLimitsMs?.min ?? 0) * protocol.sampleRate) / 1000);
@@ -130,6 +140,7 @@ export class Sender {
   /** Stops for good (the session has ended). */
   dispose(): void {
     this.detach();
+    this.pumpScheduled = false;
     this.pumpAction?.unsubscribe();
   }
 
@@ -157,21 +168,24 @@ export class Sender {
   }
 
   /**
-   * Asks for a send pass. Passes run on the asap scheduler (a microtask; the
-   * virtual clock in marble tests), so frames that arrive in one burst (a file
-   * read, a run of replies freeing credit) leave the socket in one write
-   * instead of one write each, which was most of the cost per frame.
+   * Asks for a send pass. Passes run in a microtask, so frames that arrive in
+   * one burst (a file read, a run of replies freeing credit) leave the socket
+   * in one write instead of one write each, which was most of the cost per
+   * frame. With a scheduler of the user's, or inside a TestScheduler's `run`,
+   * they run on the asap scheduler instead, so that a virtual clock sees them.
    */
   pump(): void {
     if (this.pumping || this.pumpScheduled) return;
     this.pumpScheduled = true;
-    // One action per session, re-armed for each pass: a new action per frame was
-    // about a tenth of the garbage a frame made, and garbage sets V8's collections going.
-    if (this.pumpAction !== undefined) this.pumpAction.schedule();
+    // A plain microtask: the asap scheduler's bound flush and promise per pass were a quarter of
+    // the garbage a frame made (docs/performance.md), and garbage sets V8's collections going.
+    if (this.microtasks) queueMicrotask(this.pumpMicrotask);
+    else if (this.pumpAction !== undefined) this.pumpAction.schedule();
     else asapScheduler.schedule(this.pumpWork);
   }
 
   private pumpTask(): void {
+    if (!this.pumpScheduled) return; // disposed since it was asked for
     this.pumpScheduled = false;
     try {
       this.connection?.batch(this.passBound);
@@ -278,4 +292,12 @@ function padded(samples: Int16Array, length: number): Int16Array {
   const out = new Int16Array(length);
   out.set(samples);
   return out;
+}
+
+/**
+ * Inside a TestScheduler's `run`, the default schedulers keep virtual time
+ * (from 0), far from the wall clock's.
+ */
+function inVirtualTime(): boolean {
+  return Math.abs(asyncScheduler.now() - Date.now()) > 60_000;
 }
