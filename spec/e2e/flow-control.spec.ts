@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
 import { paced } from '../../src/operators/paced.js';
 import { transcribe } from '../../src/operators/transcribe.js';
+import { deepgram } from '../../src/protocols/deepgram.js';
 import { startServer } from '../../src/server/start-server.js';
 import { fromFile } from '../../src/sources/from-file.js';
 import { expectedSyntheticWords, syntheticPcm, wavHeader } from '../helpers/audio.js';
@@ -119,6 +120,39 @@ describe('flow control end to end', () => {
       await server.close();
     }
   }, 60_000);
+
+  it('paced() between a file and transcribe: the file is read no further ahead of it than the window (Deepgram, 4x)', async () => {
+    const server = await startServer({ port: 0, engine: 'synthetic' });
+    try {
+      const file = join(dir, 'thirty-seconds.wav');
+      const pcm = tenMinutesPcm.subarray(0, 30 * 16000 * 2);
+      writeFileSync(file, Buffer.concat([wavHeader(pcm.length), pcm]));
+      let read = 0;
+      let out = 0;
+      let ahead = 0;
+      const t = transcribe({ protocol: deepgram({ baseUrl: server.url }) });
+      const events = await lastValueFrom(
+        fromFile(file).pipe(
+          tap((c) => {
+            read += c.samples.byteLength;
+            ahead = Math.max(ahead, read - out);
+          }),
+          paced({ factor: 4 }),
+          tap((c) => {
+            out += c.samples.byteLength;
+          }),
+          t,
+          toArray(),
+        ),
+      );
+      expect(events.filter((e) => e.type === 'final').length).toBe(30);
+      // What paced() holds is on its way, not lost: never written off and read again. At most the
+      // window (3 s for Deepgram) and the read-ahead (half of it) wait in paced(), and a read (64 KiB).
+      expect(ahead / BYTES_PER_MS).toBeLessThanOrEqual(3000 + 1500 + 2048);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
 
   it('stays bounded with operators of the user between the source and transcribe', async () => {
     const server = await startServer({ port: 0, engine: 'synthetic' });

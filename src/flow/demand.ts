@@ -12,6 +12,7 @@ export class Demand {
   private consumedMs = 0;
   private claimCount = 0;
   private handingOut = 0;
+  private heldMs = 0;
   private readonly listeners = new Set<() => void>();
   private waiters: Array<() => void> = [];
 
@@ -56,6 +57,22 @@ export class Demand {
   /** True while a producer is delivering audio it has just counted. */
   get delivering(): boolean {
     return this.handingOut > 0;
+  }
+
+  /**
+   * An operator between the producer and the requester holds `ms` of audio it
+   * was handed (a positive count when it takes it, a negative one when it
+   * passes it on or drops it): `paced` holds a file's audio until its time.
+   * Held audio is on its way, not lost, so the requester does not write it off
+   * and ask for more (which would read a file far ahead of the operator).
+   */
+  hold(ms: number): void {
+    this.heldMs = Math.max(0, this.heldMs + ms);
+  }
+
+  /** Audio operators in between say they hold, in ms. */
+  get held(): number {
+    return this.heldMs;
   }
 
   /** All ever requested, and all ever consumed, in ms. */

@@ -159,12 +159,14 @@ export class FlowController {
       this.inTransit();
     // Ask in batches (half the read-ahead at least), so a source reads fewer, larger pieces.
     if (want >= Math.max(1, prefetchMs / 2) || (want >= 1 && this.queue.length === 0)) upstream.request(want);
-    // Starved with audio in transit, not on its way now: an operator in between holds or dropped it.
+    // Starved with audio in transit, not on its way now, and none that an operator in between
+    // says it holds: that operator dropped it (a filter), and it is written off after a while.
     const starved =
       this.queue.length === 0 &&
       demand.outstanding > 0 &&
       upstream.outstanding <= 0 &&
       !upstream.delivering &&
+      upstream.held <= 0 &&
       this.inTransit() > 0;
     if (starved && this.stallTimer === undefined) {
       const arrivedAtStart = this.arrivedMs;

@@ -6,7 +6,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { type AudioChunk, frameCount, framesToMs } from '../audio/audio-format.js';
-import { keepUpstreamLink } from '../flow/upstream-link.js';
+import { findUpstreamLink, keepUpstreamLink } from '../flow/upstream-link.js';
 
 /** Options of {@link paced}. */
 export interface PacedOptions {
@@ -31,7 +31,9 @@ export function paced(options: PacedOptions = {}): OperatorFunction<AudioChunk, 
   const scheduler = options.scheduler ?? asyncScheduler;
   return (source) =>
     new Observable<AudioChunk>((subscriber) => {
-      const queue: Array<{ chunk: AudioChunk; dueMs: number }> = [];
+      const queue: Array<{ chunk: AudioChunk; dueMs: number; ms: number }> = [];
+      // Demand downstream, where there is some: what waits here is held, not lost (Demand.hold).
+      const demand = findUpstreamLink(subscriber)?.demand;
       let startedAt: number | undefined;
       let audioMs = 0;
       let sourceDone = false;
@@ -45,7 +47,9 @@ export function paced(options: PacedOptions = {}): OperatorFunction<AudioChunk, 
             timer = scheduler.schedule(drain, wait);
             return;
           }
-          subscriber.next(queue.shift()!.chunk);
+          const { chunk, ms } = queue.shift()!;
+          demand?.hold(-ms);
+          subscriber.next(chunk);
         }
         if (sourceDone) subscriber.complete();
       };
@@ -53,8 +57,10 @@ export function paced(options: PacedOptions = {}): OperatorFunction<AudioChunk, 
       const subscription = keepUpstreamLink(source, subscriber).subscribe({
         next(chunk) {
           startedAt ??= scheduler.now();
-          audioMs += framesToMs(frameCount(chunk), chunk.format.sampleRate);
-          queue.push({ chunk, dueMs: startedAt + audioMs / factor });
+          const ms = framesToMs(frameCount(chunk), chunk.format.sampleRate);
+          audioMs += ms;
+          demand?.hold(ms);
+          queue.push({ chunk, dueMs: startedAt + audioMs / factor, ms });
           if (timer === undefined) drain();
         },
         error: (error) => subscriber.error(error),
@@ -66,6 +72,7 @@ export function paced(options: PacedOptions = {}): OperatorFunction<AudioChunk, 
       return () => {
         subscription.unsubscribe();
         timer?.unsubscribe();
+        for (const { ms } of queue) demand?.hold(-ms);
         queue.length = 0;
       };
     });
