@@ -67,6 +67,12 @@ describe('no secret in logs, errors, statuses or metrics', () => {
     const said = await everythingSaid('ws://someone:SECRET-PASSWORD@127.0.0.1:1/?api_key=SECRET-KEY');
     expect(said).toMatch(/could not connect to ws:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:1\/\?api_key=\*\*\*/);
     expect(said).not.toMatch(/SECRET/);
+    // The error itself shows what is marked safe, as the logs do.
+    const marked = await everythingSaid('ws://127.0.0.1:1/?api_key=SECRET-KEY&lang=en', {
+      safeQueryParams: ['lang'],
+    });
+    expect(marked).toMatch(/could not connect to ws:\/\/127\.0\.0\.1:1\/\?api_key=\*\*\*&lang=en/);
+    expect(marked).not.toMatch(/SECRET/);
   });
 
   it('a refused handshake (401) and a close whose reason quotes the token', async () => {

@@ -261,6 +261,7 @@ export function transcribe(options: TranscribeOptions): TranscribeOperator {
       : positive('maxConnectionMs', options.maxConnectionMs, 0);
   const config: SessionConfig = {
     url,
+    shownUrl: redactUrl(url, redaction),
     protocol,
     frameMs: withinFrameLimits(positive('frameMs', options.frameMs, 100), protocol),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),

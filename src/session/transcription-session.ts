@@ -52,6 +52,8 @@ const END_CLOSE_GRACE_MS = 1000;
 export interface SessionConfig {
   /** The handshake's URL (the protocol's, with its query parameters). */
   readonly url: string;
+  /** The URL as errors and logs show it: redacted, the safe query parameters kept. */
+  readonly shownUrl?: string;
   readonly protocol: TranscriptionProtocol;
   /** Within the protocol's frame limits. */
   readonly frameMs: number;
@@ -288,6 +290,7 @@ export class TranscriptionSession implements SenderHost {
         ...(this.config.socketFactory !== undefined ? { socketFactory: this.config.socketFactory } : {}),
         ...(this.config.classifyClose !== undefined ? { classifyClose: this.config.classifyClose } : {}),
         ...(this.config.refusal !== undefined ? { refusal: this.config.refusal } : {}),
+        ...(this.config.shownUrl !== undefined ? { shownUrl: this.config.shownUrl } : {}),
       },
       {
         open: (connection) => this.onOpen(connection),

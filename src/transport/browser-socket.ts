@@ -31,7 +31,7 @@ export const browserSocketFactory: SocketFactory = (
   }
   let reporting = true;
   let opened = false;
-  const shown = redactUrl(url);
+  const shown = options.shownUrl ?? redactUrl(url);
   const socket = new Impl(url, options.protocols ? [...options.protocols] : undefined);
   socket.binaryType = 'arraybuffer';
   const waiting: Array<() => void> = [];

@@ -240,7 +240,7 @@ function openNodeSocket(
 ): SocketDriver {
   let reporting = true;
   let opened = false;
-  const shown = redactUrl(url);
+  const shown = options.shownUrl ?? redactUrl(url);
   const socket = new WebSocketClass(url, options.protocols ? [...options.protocols] : undefined, {
     headers: options.headers ? { ...options.headers } : undefined,
     handshakeTimeout: options.connectTimeoutMs,

@@ -33,6 +33,11 @@ export interface SocketOptions {
   /** The clock and timers of the heartbeat (the session's scheduler); the wall clock without one. */
   readonly scheduler?: SchedulerLike;
   /**
+   * The URL as errors may show it (redacted with the caller's safe query
+   * parameters); without it, every query value is hidden.
+   */
+  readonly shownUrl?: string;
+  /**
    * Reads a refused handshake (its status, and the start of its body where the
    * platform gives it: Node), for a protocol whose server explains refusals.
    */

@@ -25,6 +25,8 @@ export interface ConnectOptions {
   readonly scheduler?: SchedulerLike;
   /** Reads a refused handshake's status and body (see SocketOptions). */
   readonly refusal?: SocketOptions['refusal'];
+  /** The URL as errors may show it (see SocketOptions). */
+  readonly shownUrl?: string;
 }
 
 /** An open connection, handed out by the `open` event. */
@@ -105,6 +107,7 @@ export function openConnection(options: ConnectOptions, events: ConnectionEvents
         ...(options.heartbeat !== undefined ? { heartbeat: options.heartbeat } : {}),
         ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
         ...(options.refusal !== undefined ? { refusal: options.refusal } : {}),
+        ...(options.shownUrl !== undefined ? { shownUrl: options.shownUrl } : {}),
       },
       {
         open() {
