@@ -6,6 +6,8 @@ import {
   type Subscription,
 } from 'rxjs';
 import { type AudioChunk, describeValue } from '../audio/audio-format.js';
+import { Framer } from '../audio/framer.js';
+import { Pcm16Normaliser } from '../audio/pcm16-normaliser.js';
 import type { CloseCodeClass } from '../errors/close-codes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import { scrubError } from '../errors/redact.js';
@@ -16,9 +18,9 @@ import {
   TranscriptionError,
 } from '../errors/transcription-error.js';
 import { Demand } from '../flow/demand.js';
-import type { FlowController, OverflowPolicy } from '../flow/flow-controller.js';
+import { DEFAULT_STALL_MS, FlowController, type OverflowPolicy } from '../flow/flow-controller.js';
 import { FlowStats } from '../flow/flow-stats.js';
-import type { SourceNotice } from '../flow/upstream-link.js';
+import { type SourceNotice, withUpstreamLink } from '../flow/upstream-link.js';
 import type {
   DecodedMessage,
   ProtocolCodec,
@@ -31,7 +33,6 @@ import { repeatEvery } from '../timers/repeat-every.js';
 import type { TranscriptEvent } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
 import { type Connection, openConnection } from '../transport/websocket-connection.js';
-import { startIntake } from './audio-intake.js';
 import { decodedProblem } from './message-check.js';
 import { type ReconnectConfig, ReconnectPolicy } from './reconnect-policy.js';
 import { ReplayLedger } from './replay-ledger.js';
@@ -426,18 +427,56 @@ export class TranscriptionSession implements SenderHost {
     this.connect('rotation');
   }
 
+  /**
+   * Subscribes the source through the three steps every frame takes: to 16-bit
+   * mono at the server's rate, into frames, through flow control, into this
+   * session. The steps run inline as plain objects (the state behind `toPcm16`,
+   * `frames` and `controlled`), and here rather than in a module of their own:
+   * as a function elsewhere the same code cost 15-20% more CPU per audio hour
+   * (docs/performance.md, "The session split").
+   */
   private startAudio(): void {
     const { protocol, frameMs, maxBufferMs, overflow, scheduler, readAheadMs } = this.config;
-    const intake = startIntake(
-      this.source,
-      { sampleRate: protocol.sampleRate, frameMs, maxBufferMs, overflow, readAheadMs, scheduler },
+    const normaliser = new Pcm16Normaliser(protocol.sampleRate, 'transcribe');
+    const framer = new Framer(frameMs);
+    const flow = new FlowController(
+      {
+        demand: this.demand,
+        maxBufferMs,
+        overflow,
+        prefetchMs: readAheadMs,
+        stallMs: DEFAULT_STALL_MS,
+        stats: this.flow,
+        scheduler,
+      },
       this,
-      this.demand,
-      this.flow,
-      (notice) => this.events.notice(notice),
     );
-    this.intake = intake.flow;
-    this.audio = intake.subscription;
+    this.intake = flow;
+    const link = {
+      demand: flow.upstream,
+      notice: (notice: SourceNotice): void => {
+        this.flow.trailingBytes += notice.bytes;
+        this.events.notice(notice);
+      },
+    };
+    this.audio = withUpstreamLink(this.source, link).subscribe({
+      next: (chunk) => {
+        try {
+          const normalised = normaliser.push(chunk);
+          if (normalised !== undefined) framer.push(normalised, flow);
+        } catch (error) {
+          flow.error(error);
+        }
+      },
+      error: (error: unknown) => flow.error(error),
+      complete: () => {
+        const tail = normaliser.flush();
+        if (tail !== undefined) framer.push(tail, flow);
+        framer.flush(flow);
+        flow.complete();
+      },
+    });
+    flow.begin();
   }
 
   /** True once the session takes no more audio: its sink side, for flow control. */
