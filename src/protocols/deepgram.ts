@@ -4,6 +4,7 @@ import type { CloseCodeClass } from '../errors/close-codes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import type { TranscriptionError } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
+import { parseJsonText } from './json-text.js';
 import type {
   DecodedMessage,
   Handshake,
@@ -251,13 +252,7 @@ class DeepgramCodec implements ProtocolCodec {
   }
 
   decode(data: WireMessage): DecodedMessage {
-    if (typeof data !== 'string') throw malformed('binary, expected JSON text', data);
-    let message: unknown;
-    try {
-      message = JSON.parse(data);
-    } catch {
-      throw malformed('not JSON', data);
-    }
+    const message = parseJsonText(data, malformed);
     if (!isRecord(message) || typeof message.type !== 'string') throw malformed('no "type"', data);
     switch (message.type) {
       case 'Results':

@@ -3,6 +3,7 @@ import { encodePcmBytes } from '../audio/pcm-bytes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import type { TranscriptionError } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
+import { parseJsonText } from './json-text.js';
 import type { DecodedMessage, ProtocolCodec, ProtocolResult, TranscriptionProtocol } from './protocol.js';
 
 /** Options of {@link vosk}. */
@@ -90,13 +91,7 @@ class VoskCodec implements ProtocolCodec {
 }
 
 function decodeVoskMessage(data: WireMessage): DecodedMessage {
-  if (typeof data !== 'string') throw malformed('binary, expected JSON text', data);
-  let message: unknown;
-  try {
-    message = JSON.parse(data);
-  } catch {
-    throw malformed('not JSON', data);
-  }
+  const message = parseJsonText(data, malformed);
   if (typeof message !== 'object' || message === null) throw malformed('not an object', data);
   const m = message as Record<string, unknown>;
   if (typeof m.partial === 'string') {

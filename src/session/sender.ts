@@ -153,11 +153,6 @@ export class Sender {
     return true;
   }
 
-  /** The codec of the current connection, if there is one. */
-  get currentCodec(): ProtocolCodec | undefined {
-    return this.codec;
-  }
-
   private keepAlive(message: WireMessage, idleMs: number): void {
     const connection = this.connection;
     if (connection === undefined || this.endSentHere) return;
