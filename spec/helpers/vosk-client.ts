@@ -18,6 +18,8 @@ export interface ClientOptions {
   readonly mode?: 'burst' | 'lockstep';
   /** Called when the socket opens, with the socket, for tests that need it. */
   readonly onOpen?: (socket: WebSocket) => void;
+  /** A certificate to trust, for a server on `wss:` with a throwaway certificate. */
+  readonly ca?: string;
 }
 
 const expectsReply = (message: Outgoing): boolean =>
@@ -31,7 +33,7 @@ export function runClient(
 ): Promise<ClientRun> {
   const mode = options.mode ?? 'burst';
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, options.ca !== undefined ? { ca: options.ca } : {});
     const replies: Array<Record<string, unknown>> = [];
     let started = 0;
     let next = 0;

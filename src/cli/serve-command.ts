@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type EngineName, startServer } from '../server/start-server.js';
 import { nonNegativeInteger, normaliseRealtimeFlag, positiveNumber } from './args.js';
 
-export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 127.0.0.1] [--engine pocketsphinx|synthetic] [--realtime [FACTOR]] [--api-key KEY]...
+export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 127.0.0.1] [--engine pocketsphinx|synthetic] [--realtime [FACTOR]] [--api-key KEY]... [--tls-cert FILE --tls-key FILE]
 
 Runs the reference speech-to-text server over WebSocket: the Vosk protocol on every path,
 and Deepgram's live transcription protocol on /v1/listen (point Deepgram's SDK at it with
@@ -13,7 +14,9 @@ baseUrl: 'ws://HOST:PORT').
   --realtime [X]     consume audio at X times real time (default 1), applying TCP backpressure
   --max-frame BYTES  largest audio frame accepted (default 1048576)
   --api-key KEY      a key Deepgram clients must send (Authorization: Token KEY); repeat for
-                     more keys. Without one, /v1/listen takes any credentials. Vosk has no auth.`;
+                     more keys. Without one, /v1/listen takes any credentials. Vosk has no auth.
+  --tls-cert FILE    serve wss: and https: with this PEM certificate (chain); needs --tls-key
+  --tls-key FILE     the PEM private key of --tls-cert`;
 
 /** The keys of `--api-key`, checked without ever repeating one in an error. */
 function apiKeys(keys: readonly string[]): string[] {
@@ -23,6 +26,25 @@ function apiKeys(keys: readonly string[]): string[] {
     }
   }
   return [...keys];
+}
+
+/** The PEM files of `--tls-cert` and `--tls-key`, both or neither. */
+function tlsFiles(
+  cert: string | undefined,
+  key: string | undefined,
+): { cert: Buffer; key: Buffer } | undefined {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new Error('--tls-cert and --tls-key go together: give both PEM files, or neither for plain ws:');
+  }
+  const read = (flag: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  return { cert: read('--tls-cert', cert), key: read('--tls-key', key) };
 }
 
 /** `rxjs-transcribe serve`: runs until SIGINT or SIGTERM. */
@@ -36,6 +58,8 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       realtime: { type: 'string' },
       'max-frame': { type: 'string' },
       'api-key': { type: 'string', multiple: true },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -48,6 +72,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   if (engine !== 'pocketsphinx' && engine !== 'synthetic') {
     throw new Error(`--engine takes pocketsphinx or synthetic, got "${engine}"`);
   }
+  const tls = tlsFiles(values['tls-cert'], values['tls-key']);
   const server = await startServer({
     port: nonNegativeInteger('port', values.port) ?? 2700,
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -59,6 +84,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       ? { maxFrameBytes: positiveNumber('max-frame', values['max-frame'], true) }
       : {}),
     ...(values['api-key'] !== undefined ? { apiKeys: apiKeys(values['api-key']) } : {}),
+    ...(tls !== undefined ? { tls } : {}),
   });
   const pace = values.realtime !== undefined ? `, realtime ${values.realtime}x` : '';
   const keys = values['api-key']?.length ?? 0;

@@ -1,11 +1,13 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from './client-message.js';
-import { DeepgramEndpoint, isDeepgramRequest, selectProtocol } from './deepgram/endpoint.js';
+import { DeepgramEndpoint } from './deepgram/endpoint.js';
 import type { Engine } from './engines/engine.js';
 import { pocketsphinxEngine } from './engines/pocketsphinx.js';
 import { syntheticEngine } from './engines/synthetic.js';
+import { type ProtocolEndpoint, pathOf, type ServerConnection } from './protocol-endpoint.js';
 import { ServerMetrics } from './server-metrics.js';
 import { ServerSession, type SessionCounters } from './server-session.js';
 
@@ -34,14 +36,13 @@ export interface ServerOptions {
    * any credentials are taken. The Vosk protocol has no authentication. Keys are never logged.
    */
   readonly apiKeys?: readonly string[];
+  /**
+   * Serve TLS (`wss:` and `https:`) with this certificate chain and private
+   * key, PEM-encoded. The AssemblyAI and OpenAI SDKs connect to `wss:` only.
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Close a Deepgram connection with 1011 (NET-0001) after this long without audio or a text message. Default 10,000 ms, as Deepgram. */
   readonly deepgramIdleTimeoutMs?: number;
-}
-
-/** A connection the server runs, whatever its protocol. */
-interface Session {
-  shutdown(code: number, reason: string): Promise<void>;
-  readonly finished: Promise<void>;
 }
 
 /** What the server has done so far. */
@@ -54,13 +55,13 @@ export interface ServerStats extends SessionCounters {
 
 /** A running reference server. */
 export interface RunningServer {
-  /** `ws://host:port`, to give to a client. */
+  /** `ws://host:port` (`wss:` with TLS), to give to a client. */
   readonly url: string;
   readonly port: number;
   readonly host: string;
   /** The engine's name. */
   readonly engine: string;
-  /** `http://host:port/metrics`: the server's metrics in Prometheus text format. */
+  /** `http://host:port/metrics` (`https:` with TLS): the server's metrics in Prometheus text format. */
   readonly metricsUrl: string;
   /** Counters of sessions and audio. */
   stats(): ServerStats;
@@ -98,9 +99,14 @@ function realtimeFactor(realtime: boolean | number | undefined): number | undefi
 function onHttpRequest(
   engine: string,
   metrics: ServerMetrics,
+  endpoints: readonly ProtocolEndpoint[],
   request: IncomingMessage,
   response: ServerResponse,
 ): void {
+  const path = pathOf(request.url);
+  for (const endpoint of endpoints) {
+    if (endpoint.handleRequest?.(path, request, response)) return;
+  }
   if (request.url === '/metrics' && (request.method === 'GET' || request.method === 'HEAD')) {
     metrics.render().then(
       ({ contentType, body }) => response.writeHead(200, { 'content-type': contentType }).end(body),
@@ -109,8 +115,9 @@ function onHttpRequest(
     return;
   }
   response.writeHead(request.url === '/' ? 426 : 404, { 'content-type': 'text/plain; charset=utf-8' });
+  const others = endpoints.map((endpoint) => `, ${endpoint.description}`).join('');
   response.end(
-    `rxjs-transcribe reference server (${engine} engine): connect with a WebSocket and speak the Vosk protocol (any path) or Deepgram's live protocol (/v1/listen)\n`,
+    `rxjs-transcribe reference server (${engine} engine): connect with a WebSocket and speak the Vosk protocol (any other path)${others}\n`,
   );
 }
 
@@ -148,17 +155,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (!(deepgramIdleTimeoutMs > 0) || !Number.isFinite(deepgramIdleTimeoutMs)) {
     throw new RangeError(`deepgramIdleTimeoutMs must be a positive number, got ${deepgramIdleTimeoutMs}`);
   }
-  const sessions = new Set<Session>();
+  const sessions = new Set<ServerConnection>();
   let sessionsTotal = 0;
 
   const metrics = new ServerMetrics(engine.name);
-  const http = createServer((request, response) => onHttpRequest(engine.name, metrics, request, response));
-  const deepgram = new DeepgramEndpoint(
-    { ...sessionOptions, idleTimeoutMs: deepgramIdleTimeoutMs, apiKeys: options.apiKeys ?? [] },
-    counters,
-    metrics,
-  );
-  const track = (session: Session): void => {
+  const apiKeys = options.apiKeys ?? [];
+  // Each provider's emulation owns its paths; Vosk takes the rest.
+  const endpoints: readonly ProtocolEndpoint[] = [
+    new DeepgramEndpoint(
+      { ...sessionOptions, idleTimeoutMs: deepgramIdleTimeoutMs, apiKeys },
+      counters,
+      metrics,
+    ),
+  ];
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void =>
+    onHttpRequest(engine.name, metrics, endpoints, request, response);
+  const http: Server =
+    options.tls === undefined
+      ? createServer(onRequest)
+      : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
+  const endpointOf = (request: IncomingMessage): ProtocolEndpoint | undefined => {
+    const path = pathOf(request.url);
+    return endpoints.find((endpoint) => endpoint.ownsUpgrade(path));
+  };
+  const track = (session: ServerConnection): void => {
     sessions.add(session);
     sessionsTotal += 1;
     void session.finished.then(() => sessions.delete(session));
@@ -166,12 +186,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxFrameBytes * HARD_LIMIT_FACTOR,
-    handleProtocols: selectProtocol,
+    // Without an endpoint's own choice, the first offered, as `ws` does without this hook.
+    handleProtocols: (protocols, request) =>
+      endpointOf(request)?.selectProtocol?.(protocols, request) ?? protocols.values().next().value ?? false,
   });
-  wss.on('headers', deepgram.addHeaders);
-  // The path decides the protocol: Deepgram's on /v1/listen, Vosk's everywhere else.
-  http.on('upgrade', (request, socket, head) => {
-    if (isDeepgramRequest(request)) deepgram.upgrade(wss, request, socket, head, track);
+  wss.on('headers', (headers, request) => endpointOf(request)?.addHeaders?.(headers, request));
+  // The path decides the protocol.
+  http.on('upgrade', (request: IncomingMessage, socket, head: Buffer) => {
+    const endpoint = endpointOf(request);
+    if (endpoint !== undefined) endpoint.upgrade(wss, request, socket, head, track);
     else
       wss.handleUpgrade(request, socket, head, (ws) =>
         track(new ServerSession(ws, sessionOptions, counters, metrics)),
@@ -187,14 +210,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const port = (http.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const secure = options.tls !== undefined;
 
   let closing: Promise<void> | undefined;
   return {
-    url: `ws://${urlHost}:${port}`,
+    url: `${secure ? 'wss' : 'ws'}://${urlHost}:${port}`,
     port,
     host,
     engine: engine.name,
-    metricsUrl: `http://${urlHost}:${port}/metrics`,
+    metricsUrl: `${secure ? 'https' : 'http'}://${urlHost}:${port}/metrics`,
     stats: () => ({
       ...counters,
       closedWithError: { ...counters.closedWithError },

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
+import type { ProtocolEndpoint, ServerConnection } from '../protocol-endpoint.js';
+import { queryOf } from '../protocol-endpoint.js';
 import type { SessionCounters } from '../queued-session.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import { KeyRing, selectDeepgramProtocol } from './auth.js';
@@ -12,27 +14,6 @@ import { parseDeepgramQuery } from './query.js';
 
 /** The path of Deepgram's live transcription API; every other path speaks Vosk. */
 export const DEEPGRAM_LISTEN_PATH = '/v1/listen';
-
-/** The path of a request URL (`/v1/listen?model=...` gives `/v1/listen`). */
-function pathOf(url: string | undefined): string {
-  const path = (url ?? '/').split('?', 1)[0] ?? '/';
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-}
-
-/** True when an upgrade is for Deepgram's protocol (`/v1/listen`, with or without a trailing slash). */
-export function isDeepgramRequest(request: IncomingMessage): boolean {
-  return pathOf(request.url) === DEEPGRAM_LISTEN_PATH;
-}
-
-/**
- * The subprotocol to select for any upgrade: for `/v1/listen`, `token` or
- * `bearer` (which browsers send credentials in); elsewhere the first offered,
- * which is what `ws` does without this hook.
- */
-export function selectProtocol(protocols: Set<string>, request: IncomingMessage): string | false {
-  if (isDeepgramRequest(request)) return selectDeepgramProtocol(protocols);
-  return protocols.values().next().value ?? false;
-}
 
 /** A stable UUID for an engine, given as Deepgram's `model_uuid`. */
 function modelUuid(engineName: string): string {
@@ -51,7 +32,8 @@ export interface DeepgramEndpointOptions extends DeepgramSessionOptions {
  * upgrade's credentials (401) and query (400) before it becomes a WebSocket,
  * as Deepgram does, then runs a {@link DeepgramSession} on it.
  */
-export class DeepgramEndpoint {
+export class DeepgramEndpoint implements ProtocolEndpoint {
+  readonly description = "Deepgram's live protocol (/v1/listen)";
   private readonly keys: KeyRing;
   private readonly modelInfo: DeepgramModelInfo;
   private readonly modelUuid: string;
@@ -67,6 +49,15 @@ export class DeepgramEndpoint {
     this.modelUuid = modelUuid(options.engine.name);
   }
 
+  ownsUpgrade(path: string): boolean {
+    return path === DEEPGRAM_LISTEN_PATH;
+  }
+
+  /** `token` or `bearer`, which browsers send credentials in: Chromium fails a handshake that selects neither. */
+  selectProtocol(protocols: Set<string>): string | false {
+    return selectDeepgramProtocol(protocols);
+  }
+
   /** Adds Deepgram's `dg-request-id` header to the 101 response of a `/v1/listen` upgrade (`ws`'s 'headers' event). */
   readonly addHeaders = (headers: string[], request: IncomingMessage): void => {
     const id = this.requestIds.get(request);
@@ -79,7 +70,7 @@ export class DeepgramEndpoint {
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    onSession: (session: DeepgramSession) => void,
+    onSession: (session: ServerConnection) => void,
   ): void {
     const requestId = randomUUID();
     // Credentials first: Deepgram answers 401 to a bad key whatever the query says.
@@ -87,7 +78,7 @@ export class DeepgramEndpoint {
       writeRefusal(socket, invalidAuth(requestId));
       return;
     }
-    const query = (request.url ?? '').split('?').slice(1).join('?');
+    const query = queryOf(request.url);
     const config = parseDeepgramQuery(query, this.options.engine);
     if ('refusal' in config) {
       writeRefusal(socket, badRequest(requestId, config.refusal));
