@@ -1,6 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { expectedSyntheticWords, syntheticPcm } from '../helpers/audio.js';
+import { eventually } from '../helpers/resources.js';
 import { makeTestCertificate } from '../helpers/test-certificate.js';
 import { CONFIG_16K, chunk, EOF, finalWords, runClient } from '../helpers/vosk-client.js';
 
@@ -61,6 +66,42 @@ describe('rxjs-transcribe serve (needs dist/, built by npm test)', () => {
       );
     } finally {
       certificate.remove();
+    }
+  });
+
+  it('on SIGTERM drains: open sessions finish, new ones are refused with 1013, then it exits 0; keys come from a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serve-keys-'));
+    const keyFile = join(dir, 'keys');
+    writeFileSync(keyFile, '# one key a line\nfile-key-1\n\nfile-key-2\n');
+    try {
+      const { child, url, stderr } = await serve([
+        '--port',
+        '0',
+        '--engine',
+        'synthetic',
+        '--api-key-file',
+        keyFile,
+        '--drain-ms',
+        '5000',
+      ]);
+      expect(stderr()).toMatch(/2 API keys/);
+      expect(stderr()).not.toMatch(/file-key/);
+      const socket = new WebSocket(url, { headers: { authorization: 'Bearer file-key-2' } });
+      await new Promise((resolve) => socket.on('open', resolve));
+      const socketClosed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      const exited = exitCode(child);
+      child.kill('SIGTERM');
+      await eventually(() => expect(stderr()).toMatch(/draining: no new sessions; 1 open session/));
+      const late = await runClient(`${url}/?token=file-key-1`, [CONFIG_16K, EOF]);
+      expect(late.closeCode).toBe(1013);
+      const pcm = syntheticPcm(1);
+      socket.send(CONFIG_16K);
+      for (const frame of chunk(pcm, 3200)) socket.send(frame);
+      socket.send(EOF);
+      expect(await socketClosed).toBe(1000);
+      expect(await exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 import { type EngineName, startServer } from '../server/start-server.js';
 import { nonNegativeInteger, normaliseRealtimeFlag, positiveNumber } from './args.js';
 
-export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 127.0.0.1] [--engine pocketsphinx|synthetic] [--realtime [FACTOR]] [--api-key KEY]... [--tls-cert FILE --tls-key FILE]
+export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 127.0.0.1] [--engine pocketsphinx|synthetic] [--realtime [FACTOR]] [--api-key KEY]... [--api-key-file FILE] [--tls-cert FILE --tls-key FILE]
+       [--max-sessions N] [--max-sessions-per-address N] [--max-session-ms MS] [--idle-timeout-ms MS]
+       [--allow-origin ORIGIN]... [--drain-ms MS]
 
 Runs the reference speech-to-text server over WebSocket: the Vosk protocol on every path,
 and Deepgram's live transcription protocol on /v1/listen (point Deepgram's SDK at it with
@@ -13,19 +15,53 @@ baseUrl: 'ws://HOST:PORT').
   --engine NAME      pocketsphinx (a real recogniser, default) or synthetic (hashes, for load tests)
   --realtime [X]     consume audio at X times real time (default 1), applying TCP backpressure
   --max-frame BYTES  largest audio frame accepted (default 1048576)
-  --api-key KEY      a key Deepgram clients must send (Authorization: Token KEY); repeat for
-                     more keys. Without one, /v1/listen takes any credentials. Vosk has no auth.
+  --api-key KEY      a key every client must send, in its protocol's way (Vosk: Authorization:
+                     Bearer KEY or ?token=KEY; Deepgram: Authorization: Token KEY); repeat for
+                     more keys. Also one per line in --api-key-file FILE, or comma-separated in
+                     RXJS_TRANSCRIBE_API_KEYS. Without any, clients need no credentials.
   --tls-cert FILE    serve wss: and https: with this PEM certificate (chain); needs --tls-key
-  --tls-key FILE     the PEM private key of --tls-cert`;
+  --tls-key FILE     the PEM private key of --tls-cert
+  --max-sessions N   sessions open at once; more are told to try again later (Vosk: close 1013)
+  --max-sessions-per-address N   the same, per client address
+  --max-session-ms MS  close sessions this old (1001, so clients reconnect)
+  --idle-timeout-ms MS close sessions that send nothing for this long (1001)
+  --allow-origin ORIGIN  browser origins that may connect (repeatable; others get HTTP 403)
+  --drain-ms MS      on SIGTERM or SIGINT, take no new sessions and give open ones this long to
+                     end (default 10000), then close them with 1001; a second signal stops at once`;
 
-/** The keys of `--api-key`, checked without ever repeating one in an error. */
-function apiKeys(keys: readonly string[]): string[] {
+/** The keys of `--api-key`, `--api-key-file` and RXJS_TRANSCRIBE_API_KEYS, checked without ever repeating one in an error. */
+function apiKeys(flags: readonly string[], file: string | undefined): string[] {
+  const keys = [...flags];
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new Error(
+        `--api-key-file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    keys.push(
+      ...text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#')),
+    );
+  }
+  const fromEnv = process.env.RXJS_TRANSCRIBE_API_KEYS;
+  if (fromEnv !== undefined)
+    keys.push(
+      ...fromEnv
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    );
   for (const key of keys) {
     if (key.trim() === '' || /\s|,/.test(key)) {
-      throw new Error('--api-key takes a key without spaces or commas (the key is not shown)');
+      throw new Error('an API key must have no spaces or commas (the key is not shown)');
     }
   }
-  return [...keys];
+  return keys;
 }
 
 /** The PEM files of `--tls-cert` and `--tls-key`, both or neither. */
@@ -58,6 +94,13 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       realtime: { type: 'string' },
       'max-frame': { type: 'string' },
       'api-key': { type: 'string', multiple: true },
+      'api-key-file': { type: 'string' },
+      'max-sessions': { type: 'string' },
+      'max-sessions-per-address': { type: 'string' },
+      'max-session-ms': { type: 'string' },
+      'idle-timeout-ms': { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+      'drain-ms': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -73,6 +116,8 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     throw new Error(`--engine takes pocketsphinx or synthetic, got "${engine}"`);
   }
   const tls = tlsFiles(values['tls-cert'], values['tls-key']);
+  const keys = apiKeys(values['api-key'] ?? [], values['api-key-file']);
+  const drainMs = nonNegativeInteger('drain-ms', values['drain-ms']) ?? 10_000;
   const server = await startServer({
     port: nonNegativeInteger('port', values.port) ?? 2700,
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -83,13 +128,22 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     ...(values['max-frame'] !== undefined
       ? { maxFrameBytes: positiveNumber('max-frame', values['max-frame'], true) }
       : {}),
-    ...(values['api-key'] !== undefined ? { apiKeys: apiKeys(values['api-key']) } : {}),
+    apiKeys: keys,
+    limits: {
+      ...optional('maxSessions', positiveNumber('max-sessions', values['max-sessions'], true)),
+      ...optional(
+        'maxSessionsPerAddress',
+        positiveNumber('max-sessions-per-address', values['max-sessions-per-address'], true),
+      ),
+      ...optional('maxSessionMs', positiveNumber('max-session-ms', values['max-session-ms'], false)),
+      ...optional('idleTimeoutMs', positiveNumber('idle-timeout-ms', values['idle-timeout-ms'], false)),
+      ...(values['allow-origin'] !== undefined ? { allowedOrigins: values['allow-origin'] } : {}),
+    },
     ...(tls !== undefined ? { tls } : {}),
   });
   const pace = values.realtime !== undefined ? `, realtime ${values.realtime}x` : '';
-  const keys = values['api-key']?.length ?? 0;
   // The count of keys only: a key is never printed.
-  const auth = keys > 0 ? `, ${keys} Deepgram API key${keys === 1 ? '' : 's'}` : '';
+  const auth = keys.length > 0 ? `, ${keys.length} API key${keys.length === 1 ? '' : 's'}` : '';
   process.stderr.write(
     `rxjs-transcribe server (${server.engine} engine${pace}${auth}) listening on ${server.url} (Vosk on every path, Deepgram on /v1/listen)\n`,
   );
@@ -102,7 +156,27 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  process.stderr.write('shutting down\n');
-  await server.close();
+  const open = server.stats().sessions;
+  process.stderr.write(
+    `draining: no new sessions; ${open} open session${open === 1 ? '' : 's'} get up to ${drainMs} ms to end (a second signal stops at once)\n`,
+  );
+  const now = (): void => {
+    process.stderr.write('closing now\n');
+    void server.close();
+  };
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  try {
+    await server.drain(drainMs);
+  } finally {
+    process.off('SIGINT', now);
+    process.off('SIGTERM', now);
+  }
+  process.stderr.write('stopped\n');
   return 0;
+}
+
+/** `{ [name]: value }` when the flag was given, else nothing. */
+function optional<K extends string>(name: K, value: number | undefined): { [key in K]?: number } {
+  return (value === undefined ? {} : { [name]: value }) as { [key in K]?: number };
 }

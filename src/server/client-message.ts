@@ -11,6 +11,7 @@ export const CloseCode = {
   invalidPayload: 1007,
   messageTooBig: 1009,
   internalError: 1011,
+  tryAgainLater: 1013,
 } as const;
 
 /** A client message the server understood. */

@@ -6,6 +6,9 @@ import type { WebSocketServer } from 'ws';
 export interface ServerConnection {
   shutdown(code: number, reason: string): Promise<void>;
   readonly finished: Promise<void>;
+  /** When it opened, and when its last message came (`performance.now()`), for the server's session-length and idle limits. */
+  readonly openedAt: number;
+  readonly lastMessageAt: number;
 }
 
 /**
@@ -30,6 +33,19 @@ export interface ProtocolEndpoint {
     socket: Duplex,
     head: Buffer,
     onConnection: (connection: ServerConnection) => void,
+  ): void;
+  /**
+   * Refuses an upgrade the server has no room for (its session limits, or a
+   * shutdown) in the protocol's own way, such as an HTTP 429. Without it, the
+   * server accepts the upgrade and closes at once with 1013 (try again later)
+   * and `reason`.
+   */
+  refuseCapacity?(
+    wss: WebSocketServer,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    reason: string,
   ): void;
   /** Answers a plain HTTP request if it is one of this endpoint's routes (AssemblyAI's `GET /v3/token`); returns false otherwise. */
   handleRequest?(path: string, request: IncomingMessage, response: ServerResponse): boolean;

@@ -55,6 +55,9 @@ export abstract class QueuedSession {
   private wakeWaiter: (() => void) | undefined;
   private readonly done: Promise<void>;
   private markDone!: () => void;
+  /** When the connection opened and when its last message came (`performance.now()`): the server's session-length and idle limits read them. */
+  readonly openedAt = performance.now();
+  lastMessageAt = this.openedAt;
 
   constructor(
     protected readonly socket: WebSocket,
@@ -99,6 +102,7 @@ export abstract class QueuedSession {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed || this.ended) return;
+    this.lastMessageAt = performance.now();
     this.onArrival();
     if (isBinary && data.length > this.limits.maxFrameBytes) {
       this.refuse(

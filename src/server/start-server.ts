@@ -2,14 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { CloseCode } from './client-message.js';
+import { Admission, type AdmissionLimits } from './admission.js';
+import { CloseCode, closeReason } from './client-message.js';
+import { KeyRing } from './deepgram/auth.js';
 import { DeepgramEndpoint } from './deepgram/endpoint.js';
 import type { Engine } from './engines/engine.js';
 import { pocketsphinxEngine } from './engines/pocketsphinx.js';
 import { syntheticEngine } from './engines/synthetic.js';
+import { writeHttpRefusal } from './http-refusal.js';
 import { type ProtocolEndpoint, pathOf, type ServerConnection } from './protocol-endpoint.js';
 import { ServerMetrics } from './server-metrics.js';
 import { ServerSession, type SessionCounters } from './server-session.js';
+import { type SessionLifetimeLimits, SessionLimits } from './session-limits.js';
+import { VOSK_AUTH_REFUSAL, voskCredential } from './vosk-auth.js';
 
 /** The engines the server can name; an `Engine` object may be passed instead. */
 export type EngineName = 'pocketsphinx' | 'synthetic';
@@ -31,9 +36,10 @@ export interface ServerOptions {
   /** Largest audio frame in bytes; larger frames close the session with 1009. Default 1 MiB. */
   readonly maxFrameBytes?: number;
   /**
-   * Keys that Deepgram connections (`/v1/listen`) must present, as `Authorization: Token KEY`
-   * (or `Bearer KEY`) or the subprotocols `token, KEY`; others get HTTP 401. Default none:
-   * any credentials are taken. The Vosk protocol has no authentication. Keys are never logged.
+   * Keys every connection must present, each protocol in its own way (Vosk:
+   * `Authorization: Bearer KEY` or `?token=KEY`; Deepgram: `Authorization: Token KEY` or the
+   * subprotocols `token, KEY`; AssemblyAI and OpenAI: theirs); others are refused with HTTP
+   * 401. Default none: any credentials, or none, are taken. Keys are never logged.
    */
   readonly apiKeys?: readonly string[];
   /**
@@ -41,6 +47,14 @@ export interface ServerOptions {
    * key, PEM-encoded. The AssemblyAI and OpenAI SDKs connect to `wss:` only.
    */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /**
+   * Who may connect and how long they may stay, the same on every protocol:
+   * sessions at once (in total and per client address; past them a client is
+   * refused as "try again later": close 1013 for Vosk, the protocol's own
+   * refusal elsewhere), browser origins (others get HTTP 403), session length
+   * and idle time (closed with 1001 and a reason saying which).
+   */
+  readonly limits?: AdmissionLimits & SessionLifetimeLimits;
   /** Close a Deepgram connection with 1011 (NET-0001) after this long without audio or a text message. Default 10,000 ms, as Deepgram. */
   readonly deepgramIdleTimeoutMs?: number;
 }
@@ -67,6 +81,12 @@ export interface RunningServer {
   stats(): ServerStats;
   /** Closes every session (1001), ends every engine process and stops listening. */
   close(): Promise<void>;
+  /**
+   * A graceful shutdown: takes no new sessions (refused as "try again later";
+   * `/healthz` answers 503 `draining`), waits up to `graceMs` (default 10 s)
+   * for open sessions to end by themselves, then closes the rest with 1001.
+   */
+  drain(graceMs?: number): Promise<void>;
 }
 
 const DEFAULT_PORT = 2700;
@@ -77,6 +97,8 @@ const HARD_LIMIT_FACTOR = 4;
 const SHUTDOWN_GRACE_MS = 1000;
 /** Deepgram closes a connection that sends nothing for 10 s (NET-0001). */
 const DEFAULT_DEEPGRAM_IDLE_MS = 10_000;
+/** How long a graceful shutdown waits for sessions to end by themselves. */
+const DEFAULT_DRAIN_MS = 10_000;
 
 function resolveEngine(engine: EngineName | Engine | undefined): Engine {
   if (engine === undefined || engine === 'pocketsphinx') return pocketsphinxEngine();
@@ -100,12 +122,20 @@ function onHttpRequest(
   engine: string,
   metrics: ServerMetrics,
   endpoints: readonly ProtocolEndpoint[],
+  admission: Admission,
   request: IncomingMessage,
   response: ServerResponse,
 ): void {
   const path = pathOf(request.url);
   for (const endpoint of endpoints) {
     if (endpoint.handleRequest?.(path, request, response)) return;
+  }
+  if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
+    const status = admission.draining ? 'draining' : 'ok';
+    response
+      .writeHead(admission.draining ? 503 : 200, { 'content-type': 'application/json' })
+      .end(`${JSON.stringify({ status, engine, sessions: admission.sessions })}\n`);
+    return;
   }
   if (request.url === '/metrics' && (request.method === 'GET' || request.method === 'HEAD')) {
     metrics.render().then(
@@ -168,8 +198,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       metrics,
     ),
   ];
+  const admission = new Admission(options.limits);
+  const lifetimes = new SessionLimits(options.limits ?? {}, sessions);
+  const voskKeys = new KeyRing(apiKeys);
   const onRequest = (request: IncomingMessage, response: ServerResponse): void =>
-    onHttpRequest(engine.name, metrics, endpoints, request, response);
+    onHttpRequest(engine.name, metrics, endpoints, admission, request, response);
   const http: Server =
     options.tls === undefined
       ? createServer(onRequest)
@@ -191,13 +224,34 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       endpointOf(request)?.selectProtocol?.(protocols, request) ?? protocols.values().next().value ?? false,
   });
   wss.on('headers', (headers, request) => endpointOf(request)?.addHeaders?.(headers, request));
-  // The path decides the protocol.
+  // The path decides the protocol; the server's own limits come first.
   http.on('upgrade', (request: IncomingMessage, socket, head: Buffer) => {
     const endpoint = endpointOf(request);
-    if (endpoint !== undefined) endpoint.upgrade(wss, request, socket, head, track);
+    const refusal = admission.check(request);
+    if (refusal?.kind === 'origin') {
+      writeHttpRefusal(socket, 403, `${refusal.reason}\n`);
+      return;
+    }
+    if (refusal !== undefined) {
+      if (endpoint?.refuseCapacity !== undefined)
+        endpoint.refuseCapacity(wss, request, socket, head, refusal.reason);
+      else
+        wss.handleUpgrade(request, socket, head, (ws) =>
+          ws.close(CloseCode.tryAgainLater, closeReason(refusal.reason)),
+        );
+      return;
+    }
+    // Counted from the upgrade, so that upgrades at once cannot all pass the limit.
+    const admitted = (session: ServerConnection): void => {
+      const leave = admission.enter(request);
+      void session.finished.then(leave);
+      track(session);
+    };
+    if (endpoint !== undefined) endpoint.upgrade(wss, request, socket, head, admitted);
+    else if (!voskKeys.matches(voskCredential(request))) writeHttpRefusal(socket, 401, VOSK_AUTH_REFUSAL);
     else
       wss.handleUpgrade(request, socket, head, (ws) =>
-        track(new ServerSession(ws, sessionOptions, counters, metrics)),
+        admitted(new ServerSession(ws, sessionOptions, counters, metrics)),
       );
   });
 
@@ -213,7 +267,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const secure = options.tls !== undefined;
 
   let closing: Promise<void> | undefined;
-  return {
+  const running: RunningServer = {
     url: `${secure ? 'wss' : 'ws'}://${urlHost}:${port}`,
     port,
     host,
@@ -226,8 +280,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       sessions: sessions.size,
       sessionsTotal,
     }),
+    async drain(graceMs = DEFAULT_DRAIN_MS) {
+      if (!(graceMs >= 0) || !Number.isFinite(graceMs))
+        throw new RangeError(`graceMs must be 0 or more, got ${graceMs}`);
+      admission.draining = true;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...sessions].map((session) => session.finished)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      await running.close();
+    },
     close() {
       closing ??= (async () => {
+        admission.draining = true;
+        lifetimes.stop();
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         const ended = [...sessions].map((session) =>
           session.shutdown(CloseCode.goingAway, 'server shutting down'),
@@ -246,4 +316,5 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return closing;
     },
   };
+  return running;
 }

@@ -69,8 +69,12 @@ export class KeyRing {
 
   /** True when the request may connect. */
   admits(request: IncomingMessage): boolean {
+    return this.matches(requestCredential(request));
+  }
+
+  /** True when the server has no keys, or `credential` is one of them. */
+  matches(credential: string | undefined): boolean {
     if (this.open) return true;
-    const credential = requestCredential(request);
     if (credential === undefined) return false;
     const offered = digest(credential);
     let match = false;

@@ -8,7 +8,7 @@ import type { SessionCounters } from '../queued-session.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import { KeyRing, selectDeepgramProtocol } from './auth.js';
 import { DeepgramSession, type DeepgramSessionOptions } from './deepgram-session.js';
-import { badRequest, invalidAuth, writeRefusal } from './handshake-refusal.js';
+import { badRequest, invalidAuth, tooManyRequests, writeRefusal } from './handshake-refusal.js';
 import type { ConnectionIdentity, DeepgramModelInfo } from './messages.js';
 import { parseDeepgramQuery } from './query.js';
 
@@ -63,6 +63,17 @@ export class DeepgramEndpoint implements ProtocolEndpoint {
     const id = this.requestIds.get(request);
     if (id !== undefined) headers.push(`dg-request-id: ${id}`);
   };
+
+  /** Past the server's session limits: HTTP 429, as Deepgram answers past its concurrency limit. */
+  refuseCapacity(
+    _wss: WebSocketServer,
+    _request: IncomingMessage,
+    socket: Duplex,
+    _head: Buffer,
+    reason: string,
+  ): void {
+    writeRefusal(socket, tooManyRequests(randomUUID(), reason));
+  }
 
   /** Handles one `/v1/listen` upgrade: refuses it over HTTP, or opens a session and hands it to `onSession`. */
   upgrade(

@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { writeHttpRefusal } from '../http-refusal.js';
 
 /**
  * Refuses a `/v1/listen` upgrade over plain HTTP, as Deepgram does: a 4xx
@@ -32,24 +32,19 @@ export function badRequest(requestId: string, reason: string): { status: 400; bo
   };
 }
 
-/** A header value that cannot break the response: printable ASCII, cut short. */
-function headerValue(text: string): string {
-  const printable = text.replace(/[^\x20-\x7e]/g, '?');
-  return printable.length > 200 ? `${printable.slice(0, 197)}...` : printable;
+/** HTTP 429: the server has no room for another session now (Deepgram's answer past a concurrency limit). */
+export function tooManyRequests(requestId: string, reason: string): { status: 429; body: DeepgramErrorBody } {
+  return {
+    status: 429,
+    body: { err_code: 'TOO_MANY_REQUESTS', err_msg: reason, request_id: requestId },
+  };
 }
 
 /** Writes the refusal on the upgrade's socket and ends it. */
 export function writeRefusal(socket: Duplex, refusal: { status: number; body: DeepgramErrorBody }): void {
-  const json = JSON.stringify(refusal.body);
-  const headers = [
-    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: application/json',
-    `Content-Length: ${Buffer.byteLength(json)}`,
-    `dg-request-id: ${headerValue(refusal.body.request_id)}`,
-    `dg-error: ${headerValue(refusal.body.err_msg)}`,
-  ];
-  socket.on('error', () => {}); // a client that hung up first: nothing to tell it
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${json}`);
+  writeHttpRefusal(socket, refusal.status, JSON.stringify(refusal.body), 'application/json', {
+    'dg-request-id': refusal.body.request_id,
+    'dg-error': refusal.body.err_msg,
+    ...(refusal.status === 429 ? { 'Retry-After': '1' } : {}),
+  });
 }
