@@ -25,7 +25,17 @@ export interface QueueLimits {
   readonly maxFrameBytes: number;
   /** Stop reading the socket while this many bytes of messages wait to be processed. */
   readonly highWaterBytes: number;
+  /**
+   * Stop processing (and so, soon, reading) while this many bytes of replies
+   * wait for a client that does not read them. Default 1 MiB.
+   */
+  readonly maxUnreadBytes?: number;
 }
+
+/** Replies a client may leave unread before the session waits for it. */
+const DEFAULT_MAX_UNREAD = 1024 * 1024;
+/** How often a session waiting on an unread client looks again. */
+const UNREAD_POLL_MS = 25;
 
 /** Thrown while processing a message: the session closes with this code and reason. */
 export class Refused extends Error {
@@ -133,6 +143,10 @@ export abstract class QueuedSession {
           if (this.socket.readyState !== this.socket.OPEN) break;
           this.socket.send(reply);
         }
+        // A client that does not read its replies gets no more work done: the
+        // queue then fills, reading stops, and TCP holds the rest.
+        const maxUnread = this.limits.maxUnreadBytes ?? DEFAULT_MAX_UNREAD;
+        while (!this.closed && this.socket.bufferedAmount > maxUnread) await this.sleep(UNREAD_POLL_MS);
         if (this.ended) {
           this.close(CloseCode.normal, '');
           break;

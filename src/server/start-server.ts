@@ -52,9 +52,11 @@ export interface ServerOptions {
    * sessions at once (in total and per client address; past them a client is
    * refused as "try again later": close 1013 for Vosk, the protocol's own
    * refusal elsewhere), browser origins (others get HTTP 403), session length
-   * and idle time (closed with 1001 and a reason saying which).
+   * and idle time (closed with 1001 and a reason saying which), and how long
+   * a client may take to send its handshake (`handshakeTimeoutMs`, default
+   * 10 s; slower ones, slowloris among them, are cut off).
    */
-  readonly limits?: AdmissionLimits & SessionLifetimeLimits;
+  readonly limits?: AdmissionLimits & SessionLifetimeLimits & { readonly handshakeTimeoutMs?: number };
   /** Close a Deepgram connection with 1011 (NET-0001) after this long without audio or a text message. Default 10,000 ms, as Deepgram. */
   readonly deepgramIdleTimeoutMs?: number;
 }
@@ -97,6 +99,8 @@ const HARD_LIMIT_FACTOR = 4;
 const SHUTDOWN_GRACE_MS = 1000;
 /** Deepgram closes a connection that sends nothing for 10 s (NET-0001). */
 const DEFAULT_DEEPGRAM_IDLE_MS = 10_000;
+/** How long a client may take to send its whole handshake request. */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** How long a graceful shutdown waits for sessions to end by themselves. */
 const DEFAULT_DRAIN_MS = 10_000;
 
@@ -203,10 +207,28 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const voskKeys = new KeyRing(apiKeys);
   const onRequest = (request: IncomingMessage, response: ServerResponse): void =>
     onHttpRequest(engine.name, metrics, endpoints, admission, request, response);
+  const handshakeTimeoutMs = options.limits?.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  if (!(handshakeTimeoutMs > 0) || !Number.isFinite(handshakeTimeoutMs)) {
+    throw new RangeError(`handshakeTimeoutMs must be a positive number of ms, got ${handshakeTimeoutMs}`);
+  }
+  // Node checks these timeouts every connectionsCheckingInterval; the upgraded sockets leave the HTTP parser and are not timed.
+  const httpOptions = {
+    headersTimeout: handshakeTimeoutMs,
+    requestTimeout: handshakeTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, handshakeTimeoutMs / 4)),
+  };
   const http: Server =
     options.tls === undefined
-      ? createServer(onRequest)
-      : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
+      ? createServer(httpOptions, onRequest)
+      : createTlsServer(
+          {
+            ...httpOptions,
+            handshakeTimeout: handshakeTimeoutMs,
+            cert: options.tls.cert,
+            key: options.tls.key,
+          },
+          onRequest,
+        );
   const endpointOf = (request: IncomingMessage): ProtocolEndpoint | undefined => {
     const path = pathOf(request.url);
     return endpoints.find((endpoint) => endpoint.ownsUpgrade(path));
