@@ -47,7 +47,8 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== manifestHash()) {
 
 // 3. Debian packages: the recogniser, its model and headers, the LibriVox test
 // recordings, the compiler and pkg-config that build the engine, and Chromium
-// for the browser tests, openssl for the throwaway certificates of the TLS tests.
+// and Firefox ESR (with PulseAudio, which its AudioContext needs headless) for the
+// browser tests, openssl for the throwaway certificates of the TLS tests.
 const debianPackages = [
   'pocketsphinx',
   'pocketsphinx-en-us',
@@ -58,6 +59,8 @@ const debianPackages = [
   'pkg-config',
   'chromium',
   'openssl',
+  'firefox-esr',
+  'pulseaudio',
 ];
 function missingPackages() {
   const result = spawnSync('dpkg-query', ['-W', `-f=\${Package} \${db:Status-Status}\n`, ...debianPackages], {
