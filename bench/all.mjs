@@ -15,6 +15,7 @@ const RUNS = {
   cost: [],
   'long-streams': [],
   'slow-consumer': [],
+  doors: [],
   concurrency: [],
   soak: ['--minutes', String(option('soak-minutes', 2))],
   'deepgram-reconnect': [],

@@ -177,13 +177,13 @@ export function machine() {
 }
 
 /**
- * Runs one client in its own Node process (bench/slow-consumer-client.mjs)
- * and resolves to the JSON report it prints on stdout. Its stderr is passed
- * through. A client that exits badly or prints no report resolves to
- * `{ ok: false, error }`.
+ * Runs one client in its own Node process (bench/slow-consumer-client.mjs,
+ * or `clientScript` in bench/) and resolves to the JSON report it prints on
+ * stdout. Its stderr is passed through. A client that exits badly or prints
+ * no report resolves to `{ ok: false, error }`.
  */
-export function runClient(client, url, wavPath) {
-  const script = join(root, 'bench', 'slow-consumer-client.mjs');
+export function runClient(client, url, wavPath, clientScript = 'slow-consumer-client.mjs') {
+  const script = join(root, 'bench', clientScript);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, client, url, wavPath], {
       cwd: root,

@@ -199,6 +199,26 @@ export const BENCHMARKS = [
       ];
     },
   },
+  {
+    name: 'doors',
+    title: 'Doors without RxJS',
+    command: 'npm run bench:doors',
+    rows(d) {
+      const base = d.clients.find((c) => c.name === 'observable');
+      const peer = d.clients.find((c) => c.name === 'assemblyai-stream-pattern');
+      return ['transcription-stream', 'async-iterator'].map((name) => {
+        const door = d.clients.find((c) => c.name === name);
+        return {
+          measure: `${name}: peak RSS, ${d.params.audioSeconds} s into a ${d.params.factor}x server (peer: AssemblyAI stream() pattern)`,
+          ours: mb(door?.peakRssBytes),
+          floor: `${mb(base?.peakRssBytes)} (Observable); ${mb(peer?.peakRssBytes)} (peer)`,
+          ratio: door && base ? fixed(door.peakRssBytes / base.peakRssBytes) : 'n/a',
+          aim: 'flat; ≤ 1.1x the Observable',
+          met: door?.ok === true && base !== undefined && door.peakRssBytes <= base.peakRssBytes * 1.1,
+        };
+      });
+    },
+  },
 ];
 
 /** The cost page's Deepgram rows (ratios to the plain Deepgram loop), when it measured them. */

@@ -35,6 +35,24 @@ export {
   wavFormatName,
 } from './audio/wav-header.js';
 export { audioFormatOfWav, WavStreamReader } from './audio/wav-stream.js';
+export type { AudioInput, AudioInputOptions, BlobLike } from './doors/audio-input.js';
+export {
+  type FinalEvent,
+  isFinal,
+  type TranscribeFileOptions,
+  type Transcript,
+  transcribeFile,
+} from './doors/transcribe-file.js';
+export {
+  type TranscribeStreamOptions,
+  type TranscriptStream,
+  transcribeStream,
+} from './doors/transcribe-stream.js';
+export {
+  TranscriptionStream,
+  type TranscriptionStreamInput,
+  type TranscriptionStreamOptions,
+} from './doors/transcription-stream.js';
 export {
   CLOSE_CODE_CLASSES,
   type CloseCodeClass,

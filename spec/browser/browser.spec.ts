@@ -16,6 +16,8 @@ let bundle: string;
 let pages: Server;
 let pagesUrl: string;
 let stt: RunningServer;
+/** A server that takes frames of at most 1 KiB: the library's 100 ms frames (3,200 bytes) get a 1009 close. */
+let strict: RunningServer;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -45,6 +47,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   pagesUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
   stt = await startServer({ port: 0, engine: 'pocketsphinx' });
+  strict = await startServer({ port: 0, engine: 'synthetic', maxFrameBytes: 1024 });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -62,10 +65,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stt?.close();
+  await strict?.close();
   await new Promise<void>((resolve) => (pages ? pages.close(() => resolve()) : resolve()));
 });
 
-async function inPage(sampleRate?: number): Promise<unknown> {
+async function inPage(server = stt): Promise<unknown> {
   const page = await browser.newPage();
   try {
     await page.goto(pagesUrl);
@@ -77,7 +81,7 @@ async function inPage(sampleRate?: number): Promise<unknown> {
             transcribeInPage: (a: string, s: string, r?: number) => Promise<unknown>;
           }
         ).transcribeInPage(audio, server, rate),
-      [`${pagesUrl}/sample.wav`, stt.url, sampleRate] as const,
+      [`${pagesUrl}/sample.wav`, server.url, undefined] as const,
     );
   } finally {
     await page.close();
@@ -110,9 +114,38 @@ describe('in Chromium', () => {
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
   });
 
+  it('runs the three doors (Promise, async iterator, TranscriptionStream) word for word as the Observable', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(pagesUrl);
+      await page.waitForFunction(() => 'doorsInPage' in globalThis);
+      const [observed, doors] = await Promise.all([
+        inPage(),
+        page.evaluate(
+          ([audio, server]) =>
+            (
+              globalThis as unknown as { doorsInPage: (a: string, s: string) => Promise<unknown> }
+            ).doorsInPage(audio, server),
+          [`${pagesUrl}/sample.wav`, stt.url] as const,
+        ),
+      ]);
+      const text = (observed as Array<{ type: string; text: string }>)
+        .filter((e) => e.type === 'final')
+        .map((e) => e.text)
+        .join(' ');
+      expect(text).not.toBe('');
+      // A path needs Node: in the browser, the bad-audio error of fromFile's browser build.
+      expect(doors).toEqual({ file: text, iterated: text, piped: text, path: 'bad-audio' });
+    } finally {
+      await page.close();
+    }
+  });
+
   it('keeps the close code and reason on the error in the browser too', async () => {
-    const result = (await inPage(44100)) as { error: { kind: string; closeCode: number; message: string } };
-    expect(result.error).toMatchObject({ kind: 'protocol', closeCode: 1007, retryable: false });
-    expect(result.error.message).toMatch(/^server closed with 1007: sample rate 44100/);
+    const result = (await inPage(strict)) as { error: { kind: string; closeCode: number; message: string } };
+    expect(result.error).toMatchObject({ kind: 'protocol', closeCode: 1009, retryable: false });
+    expect(result.error.message).toMatch(
+      /^server closed with 1009: audio frame of 3200 bytes is over the limit of 1024/,
+    );
   });
 });

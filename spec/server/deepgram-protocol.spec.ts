@@ -487,7 +487,7 @@ describe('Deepgram /v1/listen, handshake: refusals and credentials', () => {
       }
     });
 
-    it('guards the Vosk paths with the same keys, in the Vosk way (?token= or Bearer), not Deepgram\'s', async () => {
+    it("guards the Vosk paths with the same keys, in the Vosk way (?token= or Bearer), not Deepgram's", async () => {
       const refused = await runClient(keyed.url, [CONFIG_16K, pcm.subarray(0, 32000), EOF]);
       expect(refused).toMatchObject({ replies: [], closeCode: 1006 });
       const run = await runClient(`${keyed.url}/?token=key-two`, [CONFIG_16K, pcm.subarray(0, 32000), EOF]);
