@@ -99,7 +99,14 @@ export {
   type TranscriptionSessionHandle,
   transcribe,
 } from './operators/transcribe.js';
+export { type AssemblyAIOptions, type AssemblyAIQueryValue, assemblyai } from './protocols/assemblyai.js';
 export { type DeepgramOptions, deepgram, type QueryValue } from './protocols/deepgram.js';
+export {
+  type OpenAIRealtimeOptions,
+  type OpenAISemanticVad,
+  type OpenAIServerVad,
+  openaiRealtime,
+} from './protocols/openai-realtime.js';
 export type {
   DecodedMessage,
   Handshake,

@@ -9,15 +9,19 @@ export const SERVE_USAGE = `usage: rxjs-transcribe serve [--port 2700] [--host 1
 
 Runs the reference speech-to-text server over WebSocket: the Vosk protocol on every path,
 and Deepgram's live transcription protocol on /v1/listen (point Deepgram's SDK at it with
-baseUrl: 'ws://HOST:PORT').
+baseUrl: 'ws://HOST:PORT'), AssemblyAI's Universal-Streaming v3 on /v3/ws (its SDK needs wss:),
+OpenAI's Realtime transcription on /v1/realtime?intent=transcription (its SDK needs wss:).
   --port N           port to listen on (0 picks a free one; default 2700)
   --host ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 for the network)
   --engine NAME      pocketsphinx (a real recogniser, default) or synthetic (hashes, for load tests)
   --realtime [X]     consume audio at X times real time (default 1), applying TCP backpressure
   --max-frame BYTES  largest audio frame accepted (default 1048576)
   --api-key KEY      a key every client must send, in its protocol's way (Vosk: Authorization:
-                     Bearer KEY or ?token=KEY; Deepgram: Authorization: Token KEY); repeat for
-                     more keys. Also one per line in --api-key-file FILE, or comma-separated in
+                     Bearer KEY or ?token=KEY; Deepgram: Authorization: Token KEY; AssemblyAI:
+                     Authorization: KEY, or ?token= from GET /v3/token; OpenAI: Authorization:
+                     Bearer KEY, or an ek_ key from POST /v1/realtime/client_secrets in the
+                     openai-insecure-api-key. subprotocol); repeat for more keys.
+                     Also one per line in --api-key-file FILE, or comma-separated in
                      RXJS_TRANSCRIBE_API_KEYS. Without any, clients need no credentials.
   --tls-cert FILE    serve wss: and https: with this PEM certificate (chain); needs --tls-key
   --tls-key FILE     the PEM private key of --tls-cert

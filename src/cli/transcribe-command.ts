@@ -10,7 +10,9 @@ import { isTranscriptionError } from '../errors/transcription-error.js';
 import { prometheusSink } from '../exporters/prometheus.js';
 import { paced } from '../operators/paced.js';
 import { type TranscribeOperator, transcribe } from '../operators/transcribe.js';
+import { assemblyai } from '../protocols/assemblyai.js';
 import { deepgram } from '../protocols/deepgram.js';
+import { openaiRealtime } from '../protocols/openai-realtime.js';
 import { vosk } from '../protocols/vosk.js';
 import { type EngineName, type RunningServer, startServer } from '../server/start-server.js';
 import type { SessionMetrics } from '../session/session-metrics.js';
@@ -23,16 +25,20 @@ import { nonNegativeInteger, normaliseRealtimeFlag, positiveNumber } from './arg
 import { LiveLine } from './live-line.js';
 import { type WordErrorRate, wordErrorRate } from './word-error-rate.js';
 
-export const TRANSCRIBE_USAGE = `usage: rxjs-transcribe FILE [--url ws://HOST:PORT] [--protocol vosk|deepgram] [--format text|json|srt|vtt] [--realtime [FACTOR]]
+export const TRANSCRIBE_USAGE = `usage: rxjs-transcribe FILE [--url ws://HOST:PORT] [--protocol vosk|deepgram|assemblyai|openai] [--format text|json|srt|vtt] [--realtime [FACTOR]]
 
 Transcribes FILE (a WAV file, raw PCM with --rate, or - for stdin) and writes the transcript on stdout.
   --url URL          the server; without it, Vosk: the reference server runs in-process,
-                     Deepgram: wss://api.deepgram.com
-  --protocol P       vosk (default) or deepgram (the reference server speaks it at /v1/listen)
-  --api-key KEY      Deepgram: the API key (default: the DEEPGRAM_API_KEY environment variable);
-                     never echoed, and better given by the environment than on a command line
-  --model NAME       Deepgram: the model (nova-3, ...)
-  --language CODE    Deepgram: the language (en-US, multi, ...)
+                     Deepgram: wss://api.deepgram.com, AssemblyAI: wss://streaming.assemblyai.com,
+                     OpenAI: wss://api.openai.com/v1
+  --protocol P       vosk (default), deepgram, assemblyai or openai (Realtime transcription; the
+                     reference server speaks them at /v1/listen, /v3/ws and /v1/realtime)
+  --api-key KEY      Deepgram, AssemblyAI, OpenAI: the API key (default: the DEEPGRAM_API_KEY,
+                     ASSEMBLYAI_API_KEY or OPENAI_API_KEY environment variable); never echoed,
+                     and better given by the environment than on a command line
+  --model NAME       Deepgram: the model (nova-3, ...); AssemblyAI: the speech model;
+                     OpenAI: the transcription model (gpt-4o-transcribe, whisper-1, ...)
+  --language CODE    Deepgram: the language (en-US, multi, ...); OpenAI: ISO-639-1 (en, ...)
   --engine NAME      engine of the in-process server: pocketsphinx (default) or synthetic
   --format F         text (default), json (one TranscriptEvent per line), srt or vtt subtitles
   --realtime [X]     send the audio as if it were live (at X times real time, default 1)
@@ -157,22 +163,47 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
     throw new Error('--engine chooses the in-process server; it does not go with --url');
   }
   const protocolName = values.protocol ?? 'vosk';
-  if (protocolName !== 'vosk' && protocolName !== 'deepgram') {
-    throw new Error(`--protocol takes vosk or deepgram, got "${protocolName}"`);
+  if (
+    protocolName !== 'vosk' &&
+    protocolName !== 'deepgram' &&
+    protocolName !== 'assemblyai' &&
+    protocolName !== 'openai'
+  ) {
+    throw new Error(`--protocol takes vosk, deepgram, assemblyai or openai, got "${protocolName}"`);
+  }
+  if (protocolName === 'assemblyai' && values.language !== undefined) {
+    throw new Error('--language is for --protocol deepgram (AssemblyAI picks the language by --model)');
   }
   const deepgramOnly = ['api-key', 'model', 'language'] as const;
   for (const flag of deepgramOnly) {
     if (protocolName === 'vosk' && values[flag] !== undefined) {
-      throw new Error(`--${flag} is for --protocol deepgram`);
+      throw new Error(`--${flag} is for --protocol deepgram${flag === 'language' ? '' : ' or assemblyai'}`);
     }
   }
-  if (protocolName === 'deepgram' && values.engine !== undefined) {
+  if (protocolName !== 'vosk' && values.engine !== undefined) {
     throw new Error(
-      '--engine chooses the in-process Vosk server; for Deepgram give --url (or none, for the cloud)',
+      `--engine chooses the in-process Vosk server; for ${protocolName} give --url (or none, for the cloud)`,
     );
   }
   const apiKey =
-    values['api-key'] ?? (protocolName === 'deepgram' ? process.env.DEEPGRAM_API_KEY : undefined);
+    values['api-key'] ??
+    (protocolName === 'deepgram'
+      ? process.env.DEEPGRAM_API_KEY
+      : protocolName === 'assemblyai'
+        ? process.env.ASSEMBLYAI_API_KEY
+        : protocolName === 'openai'
+          ? process.env.OPENAI_API_KEY
+          : undefined);
+  if (protocolName === 'assemblyai' && values.url === undefined && (apiKey === undefined || apiKey === '')) {
+    throw new Error(
+      'AssemblyAI needs an API key: --api-key or ASSEMBLYAI_API_KEY (or --url of an AssemblyAI-protocol server, such as `rxjs-transcribe serve`, whose /v3/ws speaks it)',
+    );
+  }
+  if (protocolName === 'openai' && values.url === undefined && (apiKey === undefined || apiKey === '')) {
+    throw new Error(
+      'OpenAI needs an API key: --api-key or OPENAI_API_KEY (or --url of an OpenAI-Realtime-protocol server, such as `rxjs-transcribe serve`, whose /v1/realtime speaks it)',
+    );
+  }
   if (protocolName === 'deepgram' && values.url === undefined && (apiKey === undefined || apiKey === '')) {
     throw new Error(
       'Deepgram needs an API key: --api-key or DEEPGRAM_API_KEY (or --url of a Deepgram-protocol server, such as `rxjs-transcribe serve` at /v1/listen)',
@@ -214,14 +245,31 @@ export async function transcribeCommand(argv: readonly string[]): Promise<number
     const t = transcribe({
       ...(protocolName === 'vosk'
         ? { url: values.url ?? server!.url, protocol: vosk() }
-        : {
-            protocol: deepgram({
-              ...(apiKey !== undefined && apiKey !== '' ? { apiKey } : {}),
-              ...(values.url !== undefined ? { baseUrl: values.url } : {}),
-              ...(values.model !== undefined ? { model: values.model } : {}),
-              ...(values.language !== undefined ? { language: values.language } : {}),
-            }),
-          }),
+        : protocolName === 'assemblyai'
+          ? {
+              protocol: assemblyai({
+                ...(apiKey !== undefined && apiKey !== '' ? { apiKey } : {}),
+                ...(values.url !== undefined ? { baseUrl: values.url } : {}),
+                ...(values.model !== undefined ? { speechModel: values.model } : {}),
+              }),
+            }
+          : protocolName === 'openai'
+            ? {
+                protocol: openaiRealtime({
+                  ...(apiKey !== undefined && apiKey !== '' ? { apiKey } : {}),
+                  ...(values.url !== undefined ? { baseUrl: values.url } : {}),
+                  ...(values.model !== undefined ? { model: values.model } : {}),
+                  ...(values.language !== undefined ? { language: values.language } : {}),
+                }),
+              }
+            : {
+                protocol: deepgram({
+                  ...(apiKey !== undefined && apiKey !== '' ? { apiKey } : {}),
+                  ...(values.url !== undefined ? { baseUrl: values.url } : {}),
+                  ...(values.model !== undefined ? { model: values.model } : {}),
+                  ...(values.language !== undefined ? { language: values.language } : {}),
+                }),
+              }),
       metricsIntervalMs: 250,
       ...(frameMs !== undefined ? { frameMs } : {}),
     });

@@ -155,6 +155,14 @@ export interface TranscriptionProtocol {
   readonly answersAudio?: boolean;
   /** How end-of-stream completes: `'answer'` (the final that answers it, Vosk) or `'message'` (a message with `ended`). Default `'answer'`. */
   readonly endsWith?: 'answer' | 'message';
+  /**
+   * Whether the server closes the connection once it has answered end-of-stream
+   * (Vosk, Deepgram, AssemblyAI): the session then completes on that close, or
+   * after a short grace, and a message in between is an error. False (OpenAI,
+   * whose server keeps the session open): the session completes at once and
+   * closes it. Default true.
+   */
+  readonly closesAfterEnd?: boolean;
   /** Send no audio before a message with `ready` (AssemblyAI's `Begin`). Default false. */
   readonly awaitsReady?: boolean;
   /** A message to send whenever no audio has gone out for `idleMs` (Deepgram's `KeepAlive`). */

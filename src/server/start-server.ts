@@ -3,6 +3,8 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Admission, type AdmissionLimits } from './admission.js';
+import { DEFAULT_BURST_MS } from './assemblyai/audio-rules.js';
+import { AssemblyAIEndpoint } from './assemblyai/endpoint.js';
 import { CloseCode, closeReason } from './client-message.js';
 import { KeyRing } from './deepgram/auth.js';
 import { DeepgramEndpoint } from './deepgram/endpoint.js';
@@ -10,6 +12,7 @@ import type { Engine } from './engines/engine.js';
 import { pocketsphinxEngine } from './engines/pocketsphinx.js';
 import { syntheticEngine } from './engines/synthetic.js';
 import { writeHttpRefusal } from './http-refusal.js';
+import { openaiSessionLimit, RealtimeEndpoint } from './openai/endpoint.js';
 import { type ProtocolEndpoint, pathOf, type ServerConnection } from './protocol-endpoint.js';
 import { ServerMetrics } from './server-metrics.js';
 import { ServerSession, type SessionCounters } from './server-session.js';
@@ -59,6 +62,14 @@ export interface ServerOptions {
   readonly limits?: AdmissionLimits & SessionLifetimeLimits & { readonly handshakeTimeoutMs?: number };
   /** Close a Deepgram connection with 1011 (NET-0001) after this long without audio or a text message. Default 10,000 ms, as Deepgram. */
   readonly deepgramIdleTimeoutMs?: number;
+  /**
+   * AssemblyAI's `/v3/ws`: how far audio may run ahead of real time before 3007
+   * (`burstMs`, default 2,000), and how long a session lives before 3008
+   * (`maxSessionMs`, default 3 h). Keys are `apiKeys`, sent raw in `Authorization`.
+   */
+  readonly assemblyai?: { readonly burstMs?: number; readonly maxSessionMs?: number };
+  /** OpenAI's `/v1/realtime`: how long a session lives before `session_expired` (`sessionLimitMs`, default 60 min). Keys are `apiKeys`, as `Bearer`. */
+  readonly openai?: { readonly sessionLimitMs?: number };
 }
 
 /** What the server has done so far. */
@@ -198,6 +209,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const endpoints: readonly ProtocolEndpoint[] = [
     new DeepgramEndpoint(
       { ...sessionOptions, idleTimeoutMs: deepgramIdleTimeoutMs, apiKeys },
+      counters,
+      metrics,
+    ),
+    new AssemblyAIEndpoint(
+      {
+        ...sessionOptions,
+        burstMs: options.assemblyai?.burstMs ?? DEFAULT_BURST_MS,
+        apiKeys,
+        ...(options.assemblyai?.maxSessionMs !== undefined
+          ? { maxSessionMs: options.assemblyai.maxSessionMs }
+          : {}),
+      },
+      counters,
+      metrics,
+    ),
+    new RealtimeEndpoint(
+      { ...sessionOptions, apiKeys, sessionLimitMs: openaiSessionLimit(options.openai) },
       counters,
       metrics,
     ),

@@ -158,6 +158,8 @@ export class TranscriptionSession implements SenderHost {
   private finalTimer: Subscription | undefined;
   private retryTimer: Subscription | undefined;
   private stopDeadCheck: (() => void) | undefined;
+  /** A protocol that waits for a ready message (AssemblyAI's `Begin`): the connection is lost without one in time. */
+  private readyTimer: Subscription | undefined;
 
   private readonly report: (status: SessionStatusUpdate) => void;
 
@@ -331,6 +333,8 @@ export class TranscriptionSession implements SenderHost {
     this.ledger.detach();
     this.stopDeadCheck?.();
     this.stopDeadCheck = undefined;
+    this.readyTimer?.unsubscribe();
+    this.readyTimer = undefined;
     drop?.();
   }
 
@@ -374,6 +378,18 @@ export class TranscriptionSession implements SenderHost {
     this.lastDecoded = undefined;
     this.codec = this.config.protocol.codec();
     this.watchForSilence();
+    if (this.config.protocol.awaitsReady === true) {
+      // Nothing would ever go out: a server that never says it is ready is a failed connection.
+      this.readyTimer = this.config.scheduler.schedule(() => {
+        this.readyTimer = undefined;
+        this.onLost(
+          new TranscriptionError(
+            `the server did not say it was ready for audio within ${this.config.connectTimeoutMs} ms of the connection opening`,
+            { kind: 'timeout', retryable: true },
+          ),
+        );
+      }, this.config.connectTimeoutMs);
+    }
     if (this.opened === 1) this.demand.request(this.config.windowMs);
     this.sender.attach(connection, this.codec);
   }
@@ -610,7 +626,11 @@ export class TranscriptionSession implements SenderHost {
     }
     const endAnswered = this.replies ? this.takeAnswers(decoded.answers ?? 0) : this.takeSpans(decoded);
     if (this.finished) return;
-    if (decoded.ready === true) this.sender.markReady();
+    if (decoded.ready === true) {
+      this.readyTimer?.unsubscribe();
+      this.readyTimer = undefined;
+      this.sender.markReady();
+    }
     for (const result of decoded.results) this.emit(result);
     if (decoded.utteranceEndMs !== undefined && !this.finished) {
       const event = this.timeline.utteranceEnd(decoded.utteranceEndMs);
@@ -626,6 +646,11 @@ export class TranscriptionSession implements SenderHost {
       // a short grace: a message arriving before it is an error.
       this.endAnswered = true;
       this.finalTimer?.unsubscribe();
+      // A server that does not close after its answer (OpenAI's): the client closes it now.
+      if (this.config.protocol.closesAfterEnd === false) {
+        this.completeSession();
+        return;
+      }
       this.finalTimer = this.config.scheduler.schedule(() => this.completeSession(), END_CLOSE_GRACE_MS);
     }
   }
