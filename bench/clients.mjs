@@ -23,16 +23,17 @@ const normalClosureMessage =
  * Reads the WAV file's PCM (after the 44-byte header the benchmarks write) in
  * 64 KiB reads and hands on every 3200-byte frame at once, as a Uint8Array
  * view: nothing here waits for the socket, as a client written without flow
- * control does not. (Also used by bench/deepgram-clients.mjs.)
+ * control does not. (Also used by bench/deepgram-clients.mjs and, with
+ * 4800-byte frames of 24 kHz audio, bench/openai-clients.mjs.)
  */
-export function readFrames(path, onFrame, onEnd, onError) {
+export function readFrames(path, onFrame, onEnd, onError, frameBytes = FRAME_BYTES) {
   const stream = createReadStream(path, { start: WAV_HEADER_BYTES, highWaterMark: 64 * 1024 });
   let carry;
   stream.on('data', (chunk) => {
     const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
     let offset = 0;
-    for (; data.length - offset >= FRAME_BYTES; offset += FRAME_BYTES) {
-      onFrame(new Uint8Array(data.buffer, data.byteOffset + offset, FRAME_BYTES));
+    for (; data.length - offset >= frameBytes; offset += frameBytes) {
+      onFrame(new Uint8Array(data.buffer, data.byteOffset + offset, frameBytes));
     }
     carry = offset < data.length ? data.subarray(offset) : undefined;
   });

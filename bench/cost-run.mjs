@@ -5,15 +5,20 @@
 //
 //   node bench/cost-run.mjs CLIENT URL WAV WARMUPS [TRANSCRIBE_OPTIONS_JSON]
 //
-// CLIENT is one of bench/clients.mjs (Vosk) or bench/deepgram-clients.mjs
-// (Deepgram, loaded only for those, so a Vosk run never loads the SDK).
+// CLIENT is one of bench/clients.mjs (Vosk), bench/deepgram-clients.mjs
+// (Deepgram, loaded only for those, so a Vosk run never loads the SDK) or
+// bench/openai-clients.mjs (OpenAI Realtime, the names ending in -openai).
 import { performance } from 'node:perf_hooks';
 import { CLIENTS } from './clients.mjs';
 
 const [client, url, wavPath, warmups, options] = process.argv.slice(2);
 const transcribeOptions = options ? JSON.parse(options) : {};
 try {
-  const run = CLIENTS[client] ?? (await import('./deepgram-clients.mjs')).DEEPGRAM_CLIENTS[client];
+  const run =
+    CLIENTS[client] ??
+    (client.endsWith('-openai')
+      ? (await import('./openai-clients.mjs')).OPENAI_CLIENTS[client]
+      : (await import('./deepgram-clients.mjs')).DEEPGRAM_CLIENTS[client]);
   if (run === undefined) throw new Error(`no client ${client}`);
   for (let i = 0; i < Number(warmups); i++) await run(url, wavPath, { transcribeOptions });
   const cpu = process.cpuUsage();

@@ -11,13 +11,17 @@
 // /v1/listen (bench/deepgram-clients.mjs): rxjs-transcribe with deepgram(),
 // Deepgram's official SDK, and a plain `ws` loop speaking Deepgram, that
 // protocol's floor; its ratios are to that floor. The Vosk rounds run first,
-// as they did before the Deepgram rows were added. Writes cost.{json,md} in
-// docs/benchmarks/ (or --out).
+// as they did before the Deepgram rows were added. Then OpenAI's Realtime
+// transcription (bench/openai-clients.mjs, on /v1/realtime): rxjs-transcribe
+// with openaiRealtime() and a plain `ws` loop sending the same base64 append
+// events, from a 24 kHz file (the rate OpenAI takes, so neither resamples).
+// Writes cost.{json,md} in docs/benchmarks/ (or --out).
 //
 //   node bench/cost.mjs [--seconds 3600] [--rounds 5] [--warmup 3] [--cold 2] [--window-ms N]
 //                       [--deepgram-seconds N (default 1800, or --seconds if less)]
+//                       [--openai-seconds N (default 1800, or --seconds if less)]
 //                       [--clients rxjs-transcribe,rxjs-webSocket,rxjs-websockets,
-//                                  rxjs-transcribe-deepgram,deepgram-sdk]
+//                                  rxjs-transcribe-deepgram,deepgram-sdk,rxjs-transcribe-openai]
 //   (or BENCH_SECONDS / BENCH_ROUNDS / ... in the environment; --window-ms
 //   sets transcribe's windowMs, default the library's; --clients picks a
 //   subset, and each protocol's plain loop runs when any client of its
@@ -49,12 +53,15 @@ const ALL_CLIENTS = [OURS, 'rxjs-webSocket', 'rxjs-websockets', PLAIN];
 const DG_OURS = 'rxjs-transcribe-deepgram';
 const DG_PLAIN = 'plain-ws-deepgram';
 const DG_CLIENTS = [DG_OURS, 'deepgram-sdk', DG_PLAIN];
+const OA_OURS = 'rxjs-transcribe-openai';
+const OA_PLAIN = 'plain-ws-openai';
+const OA_CLIENTS = [OA_OURS, OA_PLAIN];
 // --clients a,b: a subset (the plain loop of each protocol with a client chosen, its floor, is always run).
-const chosen = textOption('clients')?.split(',') ?? [...ALL_CLIENTS, ...DG_CLIENTS];
+const chosen = textOption('clients')?.split(',') ?? [...ALL_CLIENTS, ...DG_CLIENTS, ...OA_CLIENTS];
 for (const name of chosen) {
-  if (!ALL_CLIENTS.includes(name) && !DG_CLIENTS.includes(name))
+  if (!ALL_CLIENTS.includes(name) && !DG_CLIENTS.includes(name) && !OA_CLIENTS.includes(name))
     throw new RangeError(
-      `--clients: no client ${name}; there are ${[...ALL_CLIENTS, ...DG_CLIENTS].join(', ')}`,
+      `--clients: no client ${name}; there are ${[...ALL_CLIENTS, ...DG_CLIENTS, ...OA_CLIENTS].join(', ')}`,
     );
 }
 const pick = (all, plain) =>
@@ -63,10 +70,12 @@ const pick = (all, plain) =>
     : [];
 const CLIENT_NAMES = pick(ALL_CLIENTS, PLAIN);
 const DG_NAMES = pick(DG_CLIENTS, DG_PLAIN);
+const OA_NAMES = pick(OA_CLIENTS, OA_PLAIN);
 const seconds = option('seconds', 3600);
 // Half as long as the Vosk rows by default (at most 1800 s), so that the
 // three Deepgram clients add about half a minute to a run, not a minute.
 const deepgramSeconds = option('deepgram-seconds', Math.min(seconds, 1800));
+const openaiSeconds = option('openai-seconds', Math.min(seconds, 1800));
 const rounds = option('rounds', 5);
 const warmup = option('warmup', 3, { zero: true });
 const cold = option('cold', 2, { zero: true });
@@ -81,6 +90,14 @@ log(`${seconds} s of noise (${fmtMB(audio.pcmBytes)} MB of PCM) in ${audio.path}
 const dgAudio = DG_NAMES.length === 0 || deepgramSeconds === seconds ? audio : writeNoiseWav(deepgramSeconds);
 dgAudio.digest = wordsDigest(dgAudio.words);
 if (dgAudio !== audio) log(`${deepgramSeconds} s of noise for the Deepgram rows in ${dgAudio.path}`);
+// 24 kHz, as OpenAI takes it. The server resamples it for its 16 kHz engine, so the words
+// are not the file's: every client must hear the same ones as the first good run.
+const oaAudio = OA_NAMES.length === 0 ? undefined : writeNoiseWav(openaiSeconds, 24_000);
+if (oaAudio !== undefined) {
+  oaAudio.frames = oaAudio.pcmBytes / 4800;
+  oaAudio.sameWords = true;
+  log(`${openaiSeconds} s of 24 kHz noise for the OpenAI rows in ${oaAudio.path}`);
+}
 const server = await startServerProcess();
 log(`server ${server.url} (synthetic engine, no pacing, own process; Deepgram's protocol at /v1/listen)`);
 
@@ -125,7 +142,16 @@ async function once(client, round, isCold, wav = audio) {
   } catch (e) {
     problems.push(String(e?.message ?? e));
   }
-  if (problems.length === 0) {
+  if (problems.length === 0 && wav.sameWords === true) {
+    // OpenAI's rows: a word per second, the same words for every client.
+    const digest = wordsDigest(answer.words);
+    wav.agreed ??= digest;
+    if (answer.words.length !== wav.words.length || digest !== wav.agreed) {
+      problems.push(
+        `heard ${answer.words.length} of ${wav.words.length} words, or not those the first run heard`,
+      );
+    }
+  } else if (problems.length === 0) {
     if (answer.words.length !== wav.words.length || wordsDigest(answer.words) !== wav.digest) {
       problems.push(`heard ${answer.words.length} of ${wav.words.length} words, or not the right ones`);
     }
@@ -164,6 +190,7 @@ async function rotation(names, wav, into) {
 
 const runs = [];
 const dgRuns = [];
+const oaRuns = [];
 let serverStats;
 const phaseSeconds = {};
 try {
@@ -173,12 +200,18 @@ try {
   t = performance.now();
   await rotation(DG_NAMES, dgAudio, dgRuns);
   phaseSeconds.deepgram = Math.round((performance.now() - t) / 1000);
+  t = performance.now();
+  if (oaAudio !== undefined) await rotation(OA_NAMES, oaAudio, oaRuns);
+  phaseSeconds.openai = Math.round((performance.now() - t) / 1000);
 } finally {
   serverStats = (await server.stop()).stats;
   rmSync(audio.path, { force: true });
   rmSync(dgAudio.path, { force: true });
+  if (oaAudio !== undefined) rmSync(oaAudio.path, { force: true });
 }
-log(`Vosk rounds ${phaseSeconds.vosk ?? '?'} s, Deepgram rounds ${phaseSeconds.deepgram ?? '?'} s`);
+log(
+  `Vosk rounds ${phaseSeconds.vosk ?? '?'} s, Deepgram rounds ${phaseSeconds.deepgram ?? '?'} s, OpenAI rounds ${phaseSeconds.openai ?? '?'} s`,
+);
 
 /** Per audio hour: scales a run of `audioSeconds` of audio to 3600 s. */
 const perHour = (ms, audioSeconds = seconds) => (ms === null ? null : ms / 1000 / (audioSeconds / 3600));
@@ -224,6 +257,7 @@ function summaries(names, floor, all, audioSeconds) {
 
 const summary = CLIENT_NAMES.length > 0 ? summaries(CLIENT_NAMES, PLAIN, runs, seconds) : {};
 const dgSummary = DG_NAMES.length > 0 ? summaries(DG_NAMES, DG_PLAIN, dgRuns, deepgramSeconds) : {};
+const oaSummary = OA_NAMES.length > 0 ? summaries(OA_NAMES, OA_PLAIN, oaRuns, openaiSeconds) : {};
 
 const data = {
   machine: machine(),
@@ -261,6 +295,21 @@ const data = {
         },
       }
     : {}),
+  // OpenAI's Realtime transcription, apart: 24 kHz audio, ratios to plain-ws-openai.
+  ...(OA_NAMES.length > 0
+    ? {
+        openai: {
+          audioSeconds: openaiSeconds,
+          audioBytes: oaAudio.pcmBytes,
+          sampleRate: 24_000,
+          frameBytes: 4800,
+          clients: OA_NAMES,
+          session: 'transcription, audio/pcm 24000, turn_detection null (one commit at the end)',
+          summary: oaSummary,
+          runs: oaRuns,
+        },
+      }
+    : {}),
   phaseSeconds,
 };
 ensureOutDir();
@@ -270,6 +319,7 @@ writeIndex();
 for (const [sums, floor] of [
   [summary, 'plain ws'],
   [dgSummary, 'the plain Deepgram loop'],
+  [oaSummary, 'the plain OpenAI loop'],
 ]) {
   for (const [client, s] of Object.entries(sums)) {
     log(
@@ -278,9 +328,18 @@ for (const [sums, floor] of [
   }
 }
 log(`wrote cost.json, cost.md, README.md in ${outDir}`);
-if (runs.some((r) => !r.ok) || dgRuns.some((r) => !r.ok)) process.exitCode = 1;
+if ([...runs, ...dgRuns, ...oaRuns].some((r) => !r.ok)) process.exitCode = 1;
 
-function page({ machine: m, date, revision: rev, params, summary: sums, runs: all, deepgram: dg }) {
+function page({
+  machine: m,
+  date,
+  revision: rev,
+  params,
+  summary: sums,
+  runs: all,
+  deepgram: dg,
+  openai: oa,
+}) {
   const num = (v, digits = 2) => (v === null || v === undefined ? 'n/a' : v.toFixed(digits));
   const row = (name, s) =>
     `| ${name} | ${num(s.cpuSecondsPerAudioHour)} | ${num(s.cpuRatio)}x | ${num(s.wallSecondsPerAudioHour)} | ${num(s.wallRatio)}x | ${num(s.audioSecondsPerSecond, 0)} | ${s.runs - s.failed} of ${s.runs} |`;
@@ -378,7 +437,7 @@ ${CLIENT_NAMES.map((name) => coldRow(name, sums[name])).join('\n')}
   events with timestamps on one timeline; this page is the price of that.
 - Cold processes pay for compiling more JavaScript; a short-lived command-line run sees the
   cold figures.
-${dg === undefined ? '' : deepgramSection(dg, params, num)}
+${dg === undefined ? '' : deepgramSection(dg, params, num)}${oa === undefined ? '' : openaiSection(oa, num)}
 Every run:
 
 | round | client | wall (ms) | CPU (ms) |
@@ -399,7 +458,65 @@ ${dg.runs
   )
   .join('\n')}
 `
+}${
+  oa === undefined
+    ? ''
+    : `
+Every OpenAI run:
+
+| round | client | wall (ms) | CPU (ms) |
+| --- | --- | ---: | ---: |
+${oa.runs
+  .map(
+    (r) =>
+      `| ${r.cold ? `cold ${r.round}` : r.round} | ${r.client} | ${r.ok ? r.wallMs.toFixed(0) : 'n/a'} | ${r.ok ? r.cpuMs.toFixed(0) : `failed: ${(r.problems ?? []).join('; ')}`} |`,
+  )
+  .join('\n')}
+`
 }`;
+}
+
+/** The page's part on OpenAI's Realtime transcription: its two clients and the ratio to its plain loop. */
+function openaiSection(oa, num) {
+  const row = (name, s) =>
+    `| ${name} | ${num(s.cpuSecondsPerAudioHour)} | ${num(s.cpuRatio)}x | ${num(s.wallSecondsPerAudioHour)} | ${num(s.wallRatio)}x | ${s.runs - s.failed} of ${s.runs} |`;
+  const coldRow = (name, s) =>
+    `| ${name} | ${num(s.cold.cpuSecondsPerAudioHour)} | ${num(s.cold.cpuRatio)}x | ${num(s.cold.wallSecondsPerAudioHour)} | ${num(s.cold.wallRatio)}x | ${s.cold.runs - s.cold.failed} of ${s.cold.runs} |`;
+  const ours = oa.summary[OA_OURS];
+  const verdict =
+    ours === undefined || ours.cpuRatio === null
+      ? 'No ratio: a client failed every run.'
+      : `**rxjs-transcribe with \`openaiRealtime()\` spends ${ours.cpuRatio.toFixed(2)}x the CPU of the plain OpenAI loop per audio hour (aim: at most 1.15x) and takes ${ours.wallRatio.toFixed(2)}x its wall time.**`;
+  return `
+## OpenAI's Realtime transcription
+
+The same measure over OpenAI's protocol, on the same server's \`/v1/realtime?intent=transcription\`,
+from a 24 kHz file of ${oa.audioSeconds} s (${fmtMB(oa.audioBytes)} MB of PCM; the rate OpenAI
+takes, so no client resamples), scaled to one audio hour: \`session.update\` (${oa.session}),
+then every 100 ms (4,800 bytes) as a base64 \`input_audio_buffer.append\` JSON event, one
+commit, and done at the item's completed transcription. Both clients must hear the same words,
+one a second.
+
+- \`rxjs-transcribe-openai\`: \`fromFile(wav).pipe(transcribe({ protocol: openaiRealtime({ baseUrl, apiKey, turnDetection: null }) }))\`,
+  default options (the replay buffer keeps what is not final, as on every protocol).
+- \`plain-ws-openai\`: a \`ws\` client that builds each event by concatenating Node's base64
+  of the frame into the JSON text (the cheapest way there is), sends it as the file is read,
+  commits, and closes at the completion: the floor. Ratios here are to it.
+
+### OpenAI: warm processes
+
+| client | CPU s per audio hour | CPU vs plain OpenAI | wall s per audio hour | wall vs plain OpenAI | good runs |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${oa.clients.map((name) => row(name, oa.summary[name])).join('\n')}
+
+${verdict}
+
+### OpenAI: cold processes
+
+| client | CPU s per audio hour | CPU vs plain OpenAI | wall s per audio hour | wall vs plain OpenAI | good runs |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${oa.clients.map((name) => coldRow(name, oa.summary[name])).join('\n')}
+`;
 }
 
 /** The page's part on Deepgram's protocol: its clients, medians and ratios to its plain loop. */

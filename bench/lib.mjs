@@ -52,15 +52,16 @@ export function option(name, fallback, { zero = false } = {}) {
 }
 
 /**
- * Writes `seconds` of 16 kHz mono 16-bit noise (xorshift32 from a fixed seed:
- * the same bytes on every run and machine) as a WAV file in the temporary
- * directory, and returns its path and the words the synthetic engine must
- * answer with (one per second: "w" and 8 hex digits of the SHA-256 of that
- * second's PCM).
+ * Writes `seconds` of mono 16-bit noise at `sampleRate` (16 kHz by default;
+ * xorshift32 from a fixed seed: the same bytes on every run and machine) as a
+ * WAV file in the temporary directory, and returns its path and the words the
+ * synthetic engine must answer with for 16 kHz audio (one per second: "w" and
+ * 8 hex digits of the SHA-256 of that second's PCM; at other rates the server
+ * resamples first, so they are not its words).
  */
-export function writeNoiseWav(seconds) {
+export function writeNoiseWav(seconds, sampleRate = SAMPLE_RATE) {
   if (!Number.isInteger(seconds)) throw new RangeError(`--seconds must be whole, got ${seconds}`);
-  const pcmBytes = seconds * SAMPLE_RATE * 2;
+  const pcmBytes = seconds * sampleRate * 2;
   const wav = Buffer.alloc(WAV_HEADER_BYTES + pcmBytes);
   wav.write('RIFF', 0, 'latin1');
   wav.writeUInt32LE(36 + pcmBytes, 4);
@@ -69,8 +70,8 @@ export function writeNoiseWav(seconds) {
   wav.writeUInt32LE(16, 16); // fmt chunk size
   wav.writeUInt16LE(1, 20); // PCM
   wav.writeUInt16LE(1, 22); // mono
-  wav.writeUInt32LE(SAMPLE_RATE, 24);
-  wav.writeUInt32LE(SAMPLE_RATE * 2, 28); // byte rate
+  wav.writeUInt32LE(sampleRate, 24);
+  wav.writeUInt32LE(sampleRate * 2, 28); // byte rate
   wav.writeUInt16LE(2, 32); // block align
   wav.writeUInt16LE(16, 34); // bits per sample
   wav.write('data', 36, 'latin1');
@@ -85,14 +86,15 @@ export function writeNoiseWav(seconds) {
     wav.writeInt16LE((state & 0x3fff) - 0x2000, offset);
   }
   const words = [];
-  const second = SAMPLE_RATE * 2;
+  const second = sampleRate * 2;
   for (let offset = WAV_HEADER_BYTES; offset < wav.length; offset += second) {
     const digest = createHash('sha256')
       .update(wav.subarray(offset, offset + second))
       .digest('hex');
     words.push(`w${digest.slice(0, 8)}`);
   }
-  const path = join(tmpdir(), `rxjs-transcribe-bench-noise-${seconds}s-${process.pid}.wav`);
+  const rate = sampleRate === SAMPLE_RATE ? '' : `-${sampleRate}`;
+  const path = join(tmpdir(), `rxjs-transcribe-bench-noise-${seconds}s${rate}-${process.pid}.wav`);
   writeFileSync(path, wav);
   return { path, words, frames: pcmBytes / FRAME_BYTES, pcmBytes };
 }

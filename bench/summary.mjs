@@ -22,6 +22,9 @@ export const BENCHMARKS = [
     rows(d) {
       const ours = d.summary['rxjs-transcribe'];
       const plain = d.summary['plain-ws'];
+      // A run of other protocols' clients only (--clients): their rows alone.
+      if (ours === undefined || plain === undefined)
+        return [...deepgramCostRows(d.deepgram), ...openaiCostRows(d.openai)];
       const peers = Object.entries(d.summary)
         .filter(([name]) => name !== 'rxjs-transcribe' && name !== 'plain-ws')
         .map(([name, s]) => `${name} ${fixed(s.cpuRatio)}x`)
@@ -52,6 +55,7 @@ export const BENCHMARKS = [
           met: null,
         },
         ...deepgramCostRows(d.deepgram),
+        ...openaiCostRows(d.openai),
       ];
     },
   },
@@ -222,6 +226,22 @@ export const BENCHMARKS = [
 ];
 
 /** The cost page's Deepgram rows (ratios to the plain Deepgram loop), when it measured them. */
+function openaiCostRows(oa) {
+  const ours = oa?.summary?.['rxjs-transcribe-openai'];
+  const plain = oa?.summary?.['plain-ws-openai'];
+  if (ours === undefined || plain === undefined) return [];
+  return [
+    {
+      measure: 'OpenAI Realtime: CPU s per audio hour, warm (24 kHz base64 appends)',
+      ours: fixed(ours.cpuSecondsPerAudioHour),
+      floor: `${fixed(plain.cpuSecondsPerAudioHour)} (plain ws, same JSON)`,
+      ratio: fixed(ours.cpuRatio),
+      aim: '≤ 1.15',
+      met: ours.cpuRatio === null ? false : ours.cpuRatio <= 1.15,
+    },
+  ];
+}
+
 function deepgramCostRows(dg) {
   const ours = dg?.summary?.['rxjs-transcribe-deepgram'];
   const plain = dg?.summary?.['plain-ws-deepgram'];

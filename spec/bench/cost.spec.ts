@@ -41,6 +41,7 @@ describe('bench/cost.mjs, short (needs dist/, built by npm test)', () => {
     const data = JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8')) as {
       runs: Run[];
       summary: Record<string, Summary>;
+      openai: { runs: Run[]; summary: Record<string, Summary> };
     };
     expect(data.runs.map((r) => `${r.client} ${r.cold ? 'cold' : 'warm'}`).sort()).toEqual(
       CLIENTS.flatMap((c) => [`${c} cold`, `${c} warm`]).sort(),
@@ -54,6 +55,17 @@ describe('bench/cost.mjs, short (needs dist/, built by npm test)', () => {
       expect(data.summary[client]).toMatchObject({ runs: 1, failed: 0 });
       expect(data.summary[client]!.cpuRatio).toBeGreaterThan(0);
     }
-    expect(readFileSync(join(out, 'cost.md'), 'utf8')).toContain('| rxjs-transcribe |');
+    // OpenAI's rows: both clients, warm and cold, heard the same words (a 24 kHz file, one word a second).
+    expect(data.openai.runs.map((r) => `${r.client} ${r.cold ? 'cold' : 'warm'}`).sort()).toEqual([
+      'plain-ws-openai cold',
+      'plain-ws-openai warm',
+      'rxjs-transcribe-openai cold',
+      'rxjs-transcribe-openai warm',
+    ]);
+    for (const run of data.openai.runs) expect(run.problems, run.client).toBeUndefined();
+    expect(data.openai.summary['rxjs-transcribe-openai']!.cpuRatio).toBeGreaterThan(0);
+    const page = readFileSync(join(out, 'cost.md'), 'utf8');
+    expect(page).toContain('| rxjs-transcribe |');
+    expect(page).toContain('| rxjs-transcribe-openai |');
   }, 120_000);
 });
