@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CloseCode, closeReason, parseClientMessage } from '../../src/server/client-message.js';
+import {
+  CloseCode,
+  closeReason,
+  MAX_ALTERNATIVES,
+  parseClientMessage,
+} from '../../src/server/client-message.js';
 
 describe('parseClientMessage', () => {
   it('takes {"eof" : 1} with and without spaces', () => {
@@ -7,15 +12,46 @@ describe('parseClientMessage', () => {
     expect(parseClientMessage('{"eof":1}')).toEqual({ type: 'eof' });
   });
 
-  it('reads sample_rate and words from a config, ignoring keys Vosk ignores too', () => {
+  it('takes {"reset" : 1} with and without spaces', () => {
+    expect(parseClientMessage('{"reset" : 1}')).toEqual({ type: 'reset' });
+    expect(parseClientMessage('{"reset":1}')).toEqual({ type: 'reset' });
+    expect(parseClientMessage('{"reset": 0}')).toMatchObject({ code: CloseCode.invalidPayload });
+  });
+
+  it('reads sample_rate, words, max_alternatives and phrase_list from a config, ignoring the model key', () => {
     expect(
-      parseClientMessage('{"config": {"sample_rate": 16000, "words": true, "max_alternatives": 0}}'),
+      parseClientMessage(
+        '{"config": {"sample_rate": 8000, "words": true, "max_alternatives": 5, "phrase_list": ["one two", "three"], "model": "x"}}',
+      ),
     ).toEqual({
       type: 'config',
-      sampleRate: 16000,
+      sampleRate: 8000,
       words: true,
+      maxAlternatives: 5,
+      phraseList: ['one two', 'three'],
     });
     expect(parseClientMessage('{"config": {}}')).toEqual({ type: 'config' });
+  });
+
+  it("reads numbers sent as strings, as the Vosk server's float() and int() do", () => {
+    expect(parseClientMessage('{"config": {"sample_rate": "8000", "max_alternatives": "2"}}')).toEqual({
+      type: 'config',
+      sampleRate: 8000,
+      maxAlternatives: 2,
+    });
+  });
+
+  it('caps max_alternatives at MAX_ALTERNATIVES and refuses a negative one or a phrase_list of non-strings', () => {
+    expect(parseClientMessage('{"config": {"max_alternatives": 100000}}')).toEqual({
+      type: 'config',
+      maxAlternatives: MAX_ALTERNATIVES,
+    });
+    expect(parseClientMessage('{"config": {"max_alternatives": -1}}')).toMatchObject({
+      code: CloseCode.invalidPayload,
+    });
+    expect(parseClientMessage('{"config": {"phrase_list": [1, 2]}}')).toMatchObject({
+      code: CloseCode.invalidPayload,
+    });
   });
 
   it('refuses text that is not JSON with 1007 and shows what came', () => {
@@ -32,7 +68,7 @@ describe('parseClientMessage', () => {
   });
 
   it('refuses a config with a sample rate that is not a positive number with 1007', () => {
-    for (const rate of ['"16000"', '-1', '0', 'null']) {
+    for (const rate of ['"fast"', '-1', '0', 'null']) {
       expect(parseClientMessage(`{"config": {"sample_rate": ${rate}}}`)).toMatchObject({
         code: CloseCode.invalidPayload,
       });

@@ -78,18 +78,105 @@ describe('reference server, Vosk protocol (synthetic engine)', () => {
   });
 });
 
+describe('reference server, the rest of the Vosk protocol (synthetic engine)', () => {
+  it('answers {"reset" : 1} with the final for the audio so far and goes on, times counting from the start', async () => {
+    // 1.5 s, a reset, then 2 s: the reset ends the short second, and the next seconds start at 1.5.
+    const first = pcm.subarray(0, 48000);
+    const second = pcm.subarray(48000, 48000 + 64000);
+    const run = await runClient(
+      server.url,
+      [CONFIG_16K, ...chunk(first, 16000), '{"reset" : 1}', ...chunk(second, 16000), EOF],
+      { mode: 'lockstep' },
+    );
+    expect(run.closeCode).toBe(1000);
+    expect(run.replies).toHaveLength(3 + 1 + 4 + 1);
+    const before = expectedSyntheticWords(first);
+    const after = expectedSyntheticWords(second).map((w) => ({
+      ...w,
+      start: w.start + 1.5,
+      end: w.end + 1.5,
+    }));
+    expect(run.replies[3]).toEqual({ result: [{ ...before[1]!, conf: 1 }], text: before[1]!.word });
+    expect(finalWords(run)).toEqual([...before, ...after].map((w) => ({ ...w, conf: 1 })));
+  });
+
+  it('takes {"reset":1} without spaces, and a reset before any audio gives an empty final', async () => {
+    const run = await runClient(server.url, ['{"reset":1}', ...chunk(pcm, 16000), EOF], { mode: 'lockstep' });
+    expect(run.replies[0]).toEqual({ text: '' });
+    expect(finalWords(run)).toEqual(expected);
+  });
+
+  it('gives finals as alternatives when the config asks for max_alternatives (one: the engine has no N-best)', async () => {
+    const run = await runClient(server.url, [
+      JSON.stringify({ config: { sample_rate: 16000, max_alternatives: 3 } }),
+      ...chunk(pcm, 16000),
+      EOF,
+    ]);
+    const finals = run.replies.filter((r) => 'alternatives' in r);
+    expect(finals).toHaveLength(4);
+    expect(finals.map((f) => f.alternatives)).toEqual(
+      expected.map((w) => [
+        { text: w.word, confidence: 1, result: [{ word: w.word, start: w.start, end: w.end }] },
+      ]),
+    );
+  });
+
+  it('takes a config after audio and changes nothing, as Vosk does', async () => {
+    const late = JSON.stringify({ config: { sample_rate: 8000, words: false, max_alternatives: 2 } });
+    const run = await runClient(server.url, [
+      CONFIG_16K,
+      ...chunk(pcm, 16000).slice(0, 1),
+      late,
+      ...chunk(pcm, 16000).slice(1),
+      EOF,
+    ]);
+    expect(run.closeCode).toBe(1000);
+    expect(finalWords(run)).toEqual(expected);
+  });
+
+  it('resamples a rate the engine does not take, from config or a WAV header', async () => {
+    // The synthetic engine takes 8-192 kHz; 7999 Hz is below it, so the server resamples to 16 kHz.
+    const { PcmRateConverter } = await import('../../src/server/pcm-rate-converter.js');
+    const odd = syntheticPcm(2.2, 7999);
+    const converter = new PcmRateConverter(7999, 16000);
+    const fed = Buffer.concat([converter.push(odd), converter.flush()]);
+    expect(fed.length / 2).toBe(Math.ceil(((odd.length / 2) * 16000) / 7999));
+    const want = expectedSyntheticWords(fed).map((w) => w.word);
+    const viaConfig = await runClient(server.url, [
+      '{"config": {"sample_rate": 7999}}',
+      ...chunk(odd, 1001),
+      EOF,
+    ]);
+    expect(viaConfig.closeCode).toBe(1000);
+    expect(finalWords(viaConfig).map((w) => w.word)).toEqual(want);
+    const viaWav = await runClient(server.url, [Buffer.concat([wavHeader(odd.length, 7999), odd]), EOF]);
+    expect(finalWords(viaWav).map((w) => w.word)).toEqual(want);
+  });
+});
+
 describe('reference server, bad input', () => {
   const refusals: Array<[string, Array<string | Uint8Array>, number, RegExp]> = [
     ['text that is not JSON', ['{"config": '], 1007, /not JSON/],
     ['an unknown message', ['{"hello": 1}'], 1003, /unknown message/],
-    ['a sample rate the engine cannot take', ['{"config": {"sample_rate": 4000}}'], 1007, /sample rate 4000/],
+    [
+      'a sample rate the server cannot resample',
+      ['{"config": {"sample_rate": 4000}}'],
+      1007,
+      /sample rate 4000/,
+    ],
     [
       'a frame over the size limit',
       [CONFIG_16K, Buffer.alloc(64 * 1024 + 2)],
       1009,
       /over the limit of 65536/,
     ],
-    ['a config after audio', [CONFIG_16K, Buffer.alloc(320), CONFIG_16K], 1003, /config after audio/],
+    ['a malformed reset', ['{"reset": 2}'], 1007, /malformed reset/],
+    [
+      'a phrase_list that is not a list of strings',
+      ['{"config": {"phrase_list": "one two"}}'],
+      1007,
+      /phrase_list/,
+    ],
     ['a WAV header for stereo audio', [wavHeader(100, 16000, 2)], 1007, /stereo/],
     [
       'a WAV header whose rate disagrees with the config',

@@ -177,6 +177,8 @@ function onHttpRequest(
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const engine = resolveEngine(options.engine);
+  // An engine the server made (its process pool) closes with it; one passed in is the caller's.
+  const ownsEngine = typeof options.engine !== 'object';
   const realtime = realtimeFactor(options.realtime);
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME;
   if (!(maxFrameBytes > 0) || !Number.isInteger(maxFrameBytes)) {
@@ -356,6 +358,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           for (const client of wss.clients) client.terminate();
         }, SHUTDOWN_GRACE_MS);
         await Promise.all(ended);
+        if (ownsEngine) await engine.close?.();
         // Sessions are released; now wait for their sockets, forcing the slow ones.
         await new Promise<void>((resolve) => wss.close(() => resolve()));
         for (const client of wss.clients) client.terminate();

@@ -10,6 +10,14 @@ export interface EngineSessionOptions {
   readonly sampleRate: number;
   /** Whether finals carry per-word times and confidences (`result`). */
   readonly words: boolean;
+  /**
+   * Finals as Vosk's `{"alternatives": [{"text", "confidence", "result"}]}`
+   * with up to this many entries; 0 or absent: plain finals. Engines that have
+   * no N-best list give one alternative.
+   */
+  readonly alternatives?: number;
+  /** Restrict recognition to these phrases (Vosk's `phrase_list`); engines without grammars ignore it. */
+  readonly phrases?: readonly string[];
 }
 
 /** One recogniser session. Calls are made one at a time, each after the last resolved. */
@@ -20,6 +28,12 @@ export interface EngineSession {
   finish(): Promise<string>;
   /** Releases the session (kills its process, if any); resolves once it is gone. */
   close(): Promise<void>;
+  /**
+   * Ends the current utterance and resolves to its final result JSON; the
+   * session goes on and its word times keep counting from the start of the
+   * stream (Vosk's `{"reset" : 1}`). Absent on engines that cannot.
+   */
+  reset?(): Promise<string>;
 }
 
 /** A recogniser the server can open sessions on. */
@@ -35,6 +49,8 @@ export interface Engine {
    * outside a call (a crashed process); calls in flight reject as well.
    */
   createSession(options: EngineSessionOptions, onFailure: (error: EngineFailure) => void): EngineSession;
+  /** Releases what the engine holds between sessions (a process pool); sessions still open end. */
+  close?(): Promise<void>;
 }
 
 /** A recogniser session that cannot go on (its process exited, for instance). */

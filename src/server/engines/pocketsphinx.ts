@@ -1,12 +1,9 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
 import { type Engine, EngineFailure, type EngineSession, type EngineSessionOptions } from './engine.js';
 import { pocketsphinxBinary } from './pocketsphinx-binary.js';
+import { PocketsphinxPool, type PooledProcess } from './pocketsphinx-pool.js';
 
 /** The rate of the en-us acoustic model that Debian's pocketsphinx-en-us ships. */
 const MODEL_RATE = 16000;
-/** How much of the engine's stderr is kept for error messages. */
-const STDERR_KEEP = 2048;
 
 /** Options of the pocketsphinx engine. */
 export interface PocketsphinxEngineOptions {
@@ -23,28 +20,38 @@ interface Pending {
   reject(error: Error): void;
 }
 
-type EngineProcess = ChildProcessByStdio<Writable, Readable, Readable>;
+/** The options message that starts a session: its settings, one per line. */
+function optionsMessage(options: EngineSessionOptions): Uint8Array {
+  const lines = [`words ${options.words ? 1 : 0}`, `alternatives ${options.alternatives ?? 0}`];
+  // One phrase per line: a line break inside a phrase is a word break.
+  for (const phrase of options.phrases ?? []) lines.push(`phrase ${phrase.replace(/\s+/g, ' ')}`);
+  return Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+}
 
 /**
- * One recogniser process per session: a crash ends that session alone. The
- * process reads framed messages on stdin and writes one JSON line per message.
+ * One recogniser process per session, forked from the warm pool: a crash
+ * ends that session alone. The process reads framed messages on its socket
+ * and writes one JSON line per message.
  */
 class PocketsphinxSession implements EngineSession {
-  private child: EngineProcess | undefined;
-  private readonly started: Promise<EngineProcess>;
+  private process: PooledProcess | undefined;
+  private readonly started: Promise<PooledProcess>;
   private readonly pending: Pending[] = [];
   private stdout = '';
-  private stderr = '';
   private failure: EngineFailure | undefined;
   private closing = false;
   /** End of stream was sent: the process exits by itself after its last reply. */
   private ended = false;
   private readonly exited: Promise<void>;
   private markExited!: () => void;
+  /** The pool reported the process's end. */
+  private processEnded = false;
+  /** The last error line the process wrote ("!" lines), for the failure's message. */
+  private lastError: string | undefined;
 
   constructor(
-    private readonly binary: Promise<string>,
-    private readonly args: readonly string[],
+    private readonly pool: PocketsphinxPool,
+    private readonly options: EngineSessionOptions,
     private readonly onFailure: (error: EngineFailure) => void,
   ) {
     this.exited = new Promise((resolve) => {
@@ -55,41 +62,47 @@ class PocketsphinxSession implements EngineSession {
     this.started.catch(() => {});
   }
 
-  private async start(): Promise<EngineProcess> {
-    let path: string;
+  private async start(): Promise<PooledProcess> {
+    let child: PooledProcess;
     try {
-      path = await this.binary;
+      child = await this.pool.fork();
     } catch (error) {
       this.markExited();
       throw this.fail(new EngineFailure((error as Error).message));
     }
-    if (this.closing) {
-      this.markExited();
-      throw this.fail(new EngineFailure('the session closed before the engine started'));
-    }
-    const child = spawn(path, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => this.onStdout(chunk));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      this.stderr = (this.stderr + chunk).slice(-STDERR_KEEP);
+    this.process = child;
+    const { socket } = child;
+    let socketClosed: () => void;
+    const closed = new Promise<void>((resolve) => {
+      socketClosed = resolve;
     });
-    // EPIPE when the process died under a write: the exit handler reports it.
-    child.stdin.on('error', () => {});
-    child.on('error', (error) => {
-      this.fail(new EngineFailure(`could not run the pocketsphinx engine: ${error.message}`));
-      this.markExited();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.onStdout(chunk));
+    // EPIPE or a reset when the process died under a write: its exit reports it.
+    socket.on('error', () => {});
+    socket.on('close', () => socketClosed());
+    socket.resume();
+    if (child.leftover.length > 0) this.onStdout(child.leftover);
+    void child.exited.then(() => {
+      this.processEnded = true;
     });
-    // 'close', not 'exit': by then every line the process wrote has been read.
-    child.on('close', (code, signal) => {
+    // Both: every line the process wrote has been read, and how it ended is known.
+    void Promise.all([child.exited, closed]).then(([exit]) => {
       if (!(this.closing || this.ended) || this.pending.length > 0) {
-        const how = signal !== null ? `was killed by ${signal}` : `exited with status ${code}`;
-        const detail = this.stderr.trim().split('\n').pop();
-        this.fail(new EngineFailure(`the pocketsphinx engine ${how}${detail ? `: ${detail}` : ''}`));
+        const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
+        this.fail(
+          new EngineFailure(`the pocketsphinx engine ${how}${this.lastError ? `: ${this.lastError}` : ''}`),
+        );
       }
       this.markExited();
     });
+    if (this.closing) {
+      this.kill();
+      throw this.fail(new EngineFailure('the session closed before the engine started'));
+    }
+    const ready = await this.write('O', optionsMessage(this.options));
+    if (ready !== '{}')
+      throw this.fail(new EngineFailure(`the pocketsphinx engine refused its options: ${ready}`));
     return child;
   }
 
@@ -99,6 +112,11 @@ class PocketsphinxSession implements EngineSession {
     while (newline >= 0) {
       const line = this.stdout.slice(0, newline);
       this.stdout = this.stdout.slice(newline + 1);
+      if (line.startsWith('!')) {
+        this.lastError = line.slice(1);
+        newline = this.stdout.indexOf('\n');
+        continue;
+      }
       const waiter = this.pending.shift();
       if (waiter === undefined) {
         this.fail(new EngineFailure('the pocketsphinx engine replied to nothing'));
@@ -114,21 +132,42 @@ class PocketsphinxSession implements EngineSession {
     this.failure = error;
     for (const waiter of this.pending.splice(0)) waiter.reject(error);
     if (!this.closing) this.onFailure(error);
-    this.child?.kill('SIGKILL');
+    this.kill();
     return error;
   }
 
-  private async send(type: 'A' | 'E', payload: Uint8Array): Promise<string> {
-    const child = await this.started;
-    if (this.failure !== undefined) throw this.failure;
+  /** Kills the process unless its end was already seen (its pid may be reused after). */
+  private kill(): void {
+    const child = this.process;
+    if (child === undefined) return;
+    this.process = undefined;
+    if (!this.processEnded) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    child.socket.destroy();
+  }
+
+  private write(type: 'O' | 'A' | 'R' | 'E', payload: Uint8Array): Promise<string> {
+    const child = this.process;
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (child === undefined) return Promise.reject(new EngineFailure('the pocketsphinx engine is gone'));
     const header = Buffer.allocUnsafe(5);
     header.write(type, 0, 'latin1');
     header.writeUInt32LE(payload.length, 1);
     return new Promise<string>((resolve, reject) => {
       this.pending.push({ resolve, reject });
-      child.stdin.write(header);
-      if (payload.length > 0) child.stdin.write(payload);
+      child.socket.write(header);
+      if (payload.length > 0) child.socket.write(payload);
     });
+  }
+
+  private async send(type: 'A' | 'R' | 'E', payload: Uint8Array): Promise<string> {
+    await this.started;
+    return this.write(type, payload);
   }
 
   accept(pcm: Uint8Array): Promise<string> {
@@ -140,11 +179,13 @@ class PocketsphinxSession implements EngineSession {
     return this.send('E', new Uint8Array(0));
   }
 
+  reset(): Promise<string> {
+    return this.send('R', new Uint8Array(0));
+  }
+
   async close(): Promise<void> {
     this.closing = true;
-    if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-    }
+    this.kill();
     await this.started.catch(() => {});
     await this.exited;
   }
@@ -152,10 +193,13 @@ class PocketsphinxSession implements EngineSession {
 
 /**
  * The pocketsphinx engine: CMU PocketSphinx from Debian, one process per
- * session, giving partials while speech goes on, a final per utterance with
- * word times and confidences, and a flush of the last utterance at EOF. Its
- * finals are the words `pocketsphinx_continuous -infile` prints for the same
- * audio. Takes 16 kHz audio only, the rate of the en-us model.
+ * session forked from a warm pool that loaded the model once (started when
+ * the engine is made), giving partials while speech goes on, a final per
+ * utterance with word times and confidences, a flush of the last utterance
+ * at EOF, resets, N-best alternatives and phrase-list grammars. Its finals are
+ * the words `pocketsphinx_continuous -infile` prints for the same audio.
+ * Takes 16 kHz audio only, the rate of the en-us model. `close()` stops the
+ * pool; without it the pool ends with this process.
  */
 export function pocketsphinxEngine(options: PocketsphinxEngineOptions = {}): Engine {
   const binary = (): Promise<string> =>
@@ -164,6 +208,10 @@ export function pocketsphinxEngine(options: PocketsphinxEngineOptions = {}): Eng
   if (options.hmm !== undefined) modelArgs.push('--hmm', options.hmm);
   if (options.lm !== undefined) modelArgs.push('--lm', options.lm);
   if (options.dict !== undefined) modelArgs.push('--dict', options.dict);
+  const pool = new PocketsphinxPool(binary, modelArgs);
+  // Warm at once, so that the first session does not wait for the model; a
+  // failure here is the first session's to report (and retry).
+  pool.start().catch(() => {});
   return {
     name: 'pocketsphinx',
     defaultSampleRate: MODEL_RATE,
@@ -173,14 +221,10 @@ export function pocketsphinxEngine(options: PocketsphinxEngineOptions = {}): Eng
         : `the pocketsphinx engine takes ${MODEL_RATE} Hz only (the rate of its en-us model); resample the audio`;
     },
     createSession(session: EngineSessionOptions, onFailure) {
-      const args = [
-        '--samprate',
-        String(session.sampleRate),
-        '--words',
-        session.words ? '1' : '0',
-        ...modelArgs,
-      ];
-      return new PocketsphinxSession(binary(), args, onFailure);
+      return new PocketsphinxSession(pool, session, onFailure);
+    },
+    close() {
+      return pool.close();
     },
   };
 }

@@ -12,8 +12,15 @@ interface SyntheticWord {
   readonly end: number;
 }
 
-function reply(words: readonly SyntheticWord[], withWords: boolean): string {
+function reply(words: readonly SyntheticWord[], options: EngineSessionOptions): string {
+  const withWords = options.words;
   const text = JSON.stringify(words.map((w) => w.word).join(' '));
+  if ((options.alternatives ?? 0) > 0) {
+    // No N-best list: one alternative, shaped as Vosk's (words without conf).
+    const result = words.map((w) => `{"word": "${w.word}", "start": ${w.start}, "end": ${w.end}}`);
+    const list = withWords && words.length > 0 ? `, "result": [${result.join(', ')}]` : '';
+    return `{"alternatives": [{"text": ${text}, "confidence": 1.0${list}}]}`;
+  }
   if (!withWords || words.length === 0) return `{"text": ${text}}`;
   const result = words.map((w) => `{"word": "${w.word}", "start": ${w.start}, "end": ${w.end}, "conf": 1.0}`);
   return `{"result": [${result.join(', ')}], "text": ${text}}`;
@@ -30,7 +37,7 @@ class SyntheticSession implements EngineSession {
   private hash: Hash = createHash('sha256');
   /** Bytes hashed into the current second. */
   private inSecond = 0;
-  /** Index of the current second since the start of the session. */
+  /** Start of the current second, in seconds since the start of the session (a reset may leave it fractional). */
   private second = 0;
 
   constructor(private readonly options: EngineSessionOptions) {
@@ -40,7 +47,7 @@ class SyntheticSession implements EngineSession {
   private word(durationSeconds: number): SyntheticWord {
     const word = `w${this.hash.digest('hex').slice(0, 8)}`;
     const start = this.second;
-    this.second += 1;
+    this.second += durationSeconds;
     this.inSecond = 0;
     this.hash = createHash('sha256');
     return { word, start, end: start + durationSeconds };
@@ -56,13 +63,18 @@ class SyntheticSession implements EngineSession {
       offset += take;
       if (this.inSecond === this.bytesPerSecond) completed.push(this.word(1));
     }
-    return completed.length > 0 ? reply(completed, this.options.words) : EMPTY_PARTIAL;
+    return completed.length > 0 ? reply(completed, this.options) : EMPTY_PARTIAL;
   }
 
   async finish(): Promise<string> {
-    if (this.inSecond === 0) return reply([], this.options.words);
+    if (this.inSecond === 0) return reply([], this.options);
     const seconds = this.inSecond / this.bytesPerSecond;
-    return reply([this.word(seconds)], this.options.words);
+    return reply([this.word(seconds)], this.options);
+  }
+
+  /** The audio since the last word as a word; the next second starts where it ends. */
+  reset(): Promise<string> {
+    return this.finish();
   }
 
   async close(): Promise<void> {}
@@ -71,7 +83,10 @@ class SyntheticSession implements EngineSession {
 /**
  * The synthetic engine: recognises nothing. Its words are a function of the
  * audio (one word per second, named by the SHA-256 of that second's PCM), so
- * load and fault tests can compute what it must say. Not a speech recogniser.
+ * load and fault tests can compute what it must say. A reset ends the current
+ * (short) second as a word, and seconds count on from there; with
+ * alternatives, finals are one alternative; phrase lists are ignored. Not a
+ * speech recogniser.
  */
 export const syntheticEngine: Engine = {
   name: 'synthetic',
