@@ -19,6 +19,8 @@ const RUNS = {
   concurrency: [],
   soak: ['--minutes', String(option('soak-minutes', 2))],
   'deepgram-reconnect': [],
+  'assemblyai-reconnect': [],
+  'openai-reconnect': [],
 };
 const only = textOption('only')?.split(',');
 for (const name of only ?? []) {

@@ -18,8 +18,6 @@
 //   resets every connection open every 3 s of audio (3000 / pace ms of wall
 //   time); --reset-every-bytes alone resets each connection after N bytes
 //   from its client instead; give both for both.
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -29,7 +27,6 @@ import {
   fmtMB,
   MB,
   machine,
-  median,
   option,
   outDir,
   revision,
@@ -41,6 +38,7 @@ import {
   writeNoiseWav,
 } from './lib.mjs';
 import { loadTs } from './load-ts.mjs';
+import { analyse as analyseReport, audioWindows, spawnClient, TIME_SLACK_MS } from './reconnect-lib.mjs';
 import { writeIndex } from './summary.mjs';
 import { lineChart } from './svg.mjs';
 
@@ -66,8 +64,6 @@ const pace = option('pace', 4);
 // once N bytes have come from its client instead (give both for both).
 const resetEveryBytes = option('reset-every-bytes', undefined);
 const resetEveryMs = option('reset-every-ms', resetEveryBytes === undefined ? 3000 / pace : undefined);
-/** Word times within this of the audio's count as on the timeline. */
-const TIME_SLACK_MS = 10;
 /** How long a client waits for the end of the stream after its last frame (bench/deepgram-reconnect-client.mjs). */
 const END_TIMEOUT_S = 30;
 const FRAME_MS = (FRAME_BYTES / 2 / SAMPLE_RATE) * 1000;
@@ -77,33 +73,8 @@ const startRevision = revision();
 const audio = writeNoiseWav(seconds);
 if (new Set(audio.words).size !== audio.words.length)
   throw new Error('two seconds of the audio share a word');
-const sources = audioWindows(readFileSync(audio.path).subarray(WAV_HEADER_BYTES));
+const sources = audioWindows(readFileSync(audio.path).subarray(WAV_HEADER_BYTES), FRAME_BYTES, SAMPLE_RATE);
 log(`${seconds} s of noise (${fmtMB(audio.pcmBytes)} MB of PCM) at ${pace}x real time`);
-
-/**
- * Every word the synthetic engine can say of this audio, whichever frame a
- * session starts at: the hash of each second that starts at a frame (and of
- * each stretch from a frame to the end of the audio, which a session's last
- * final covers), with the times in the stream of the audio it names. A
- * session that starts at frame k (as a new connection of the SDK does) names
- * seconds k, k + 10, ... frames in: real audio, cut elsewhere.
- */
-function audioWindows(pcm) {
-  const frames = pcm.length / FRAME_BYTES;
-  const perSecond = SAMPLE_RATE * 2;
-  const map = new Map();
-  const add = (from, to, aligned) => {
-    const word = `w${createHash('sha256').update(pcm.subarray(from, to)).digest('hex').slice(0, 8)}`;
-    if (!map.has(word))
-      map.set(word, { startMs: (from / perSecond) * 1000, endMs: (to / perSecond) * 1000, aligned });
-  };
-  for (let k = 0; k < frames; k++) {
-    const from = k * FRAME_BYTES;
-    if (from + perSecond <= pcm.length) add(from, from + perSecond, from % perSecond === 0);
-    else add(from, pcm.length, false);
-  }
-  return map;
-}
 
 const server = await startServerProcess();
 const { faultProxy } = await loadTs('spec/helpers/fault-proxy.ts');
@@ -121,27 +92,13 @@ const resetWhat = [
 log(`server ${server.url} (synthetic engine, own process), proxy ${proxy.url}: resets ${resetWhat}`);
 
 /** One client in its own process; resolves to its report. */
-function runClient(name) {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [join(root, 'bench', 'deepgram-reconnect-client.mjs'), name, proxy.url, audio.path, String(pace)],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (text) => {
-      out += text;
-    });
-    child.on('close', (code, signal) => {
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        resolve({ client: name, ok: false, error: `exited with ${signal ?? code} and no report` });
-      }
-    });
-  });
-}
+const runClient = (name) =>
+  spawnClient(
+    name,
+    process.execPath,
+    [join(root, 'bench', 'deepgram-reconnect-client.mjs'), name, proxy.url, audio.path, String(pace)],
+    { cwd: root },
+  );
 
 const started = performance.now();
 let timedResets = 0;
@@ -165,152 +122,17 @@ try {
 }
 const runMs = performance.now() - started;
 
-const onTime = (w, source) =>
-  Math.abs(w.startMs - source.startMs) <= TIME_SLACK_MS && Math.abs(w.endMs - source.endMs) <= TIME_SLACK_MS;
-
-/** What one client heard against what the audio says, and what it held. */
-function analyse(report) {
-  const heard = (report.words ?? []).map(([text, startMs, endMs, atMs]) => ({
-    text,
-    startMs,
-    endMs,
-    atMs,
-    source: sources.get(text),
-  }));
-  // Words: the audio's words (seconds cut where the stream's are) as multisets.
-  const counts = new Map();
-  for (const w of heard) counts.set(w.text, (counts.get(w.text) ?? 0) + 1);
-  let lost = 0;
-  let doubled = 0;
-  for (const word of audio.words) {
-    const n = counts.get(word) ?? 0;
-    if (n === 0) lost += 1;
-    if (n > 1) doubled += n - 1;
-  }
-  const cutElsewhere = heard.filter((w) => w.source !== undefined && !w.source.aligned).length;
-  const unknown = heard.filter((w) => w.source === undefined).length;
-  // Audio: which 100 ms frames of the stream some final covers, wherever it was cut.
-  const cover = new Uint16Array(audio.pcmBytes / FRAME_BYTES);
-  for (const w of heard) {
-    if (w.source === undefined) continue;
-    for (let f = Math.round(w.source.startMs / FRAME_MS); f < Math.round(w.source.endMs / FRAME_MS); f++)
-      cover[f] += 1;
-  }
-  const framesCovered = cover.filter((n) => n > 0).length;
-  const framesTwice = cover.filter((n) => n > 1).length;
-  // One timeline: each word at the time of the audio it names; no time going back.
-  let onTimeline = 0;
-  let offTimeline = 0;
-  let restarts = 0;
-  const offBy = [];
-  for (let i = 0; i < heard.length; i++) {
-    const w = heard[i];
-    if (w.source !== undefined) {
-      if (onTime(w, w.source)) onTimeline += 1;
-      else {
-        offTimeline += 1;
-        offBy.push(Math.abs(w.startMs - w.source.startMs));
-      }
-    }
-    // A restart: a word that starts before the one before it ended (times from 0 again).
-    if (i > 0 && w.startMs < heard[i - 1].endMs - TIME_SLACK_MS) restarts += 1;
-  }
-  // A reset is a connection that dropped without a close frame (1006); any
-  // other end but the normal one is listed apart.
-  const connections = report.connections ?? [];
-  const dropped = (c) => /\b1006\b/.test(c.why ?? '');
-  const normalEnd = (c) =>
-    c.why === undefined || ['closing', 'closed', 'close 1000', 'closed by the client'].includes(c.why);
-  const resets = connections.filter(dropped).length;
-  const otherCloses = connections.filter((c) => !normalEnd(c) && !dropped(c)).map((c) => c.why);
-  const gaps = [];
-  for (let i = 1; i < connections.length; i++) {
-    const before = connections[i - 1];
-    if (before.closedAtMs !== undefined) gaps.push(connections[i].openedAtMs - before.closedAtMs);
-  }
-  // Memory: the samples from the first open to the last frame produced (or the
-  // end); the disconnected ones are the windows between connections.
-  const firstOpen = connections[0]?.openedAtMs ?? 0;
-  const streamEnd = report.lastFrameAtMs ?? report.wallMs ?? Number.POSITIVE_INFINITY;
-  const during = (report.samples ?? []).filter((s) => s.t >= firstOpen && s.t <= streamEnd);
-  const down = during.filter((s) => !s.connected);
-  const up = during.filter((s) => s.connected);
-  const held = (s) => s.heldBytes + s.bufferedBytes;
-  const peak = (list, f) => (list.length === 0 ? null : Math.max(...list.map(f)));
-  const paced = (s) => s.pacedBytes ?? 0;
-  const droppedMs =
-    report.framesDropped !== undefined ? report.framesDropped * FRAME_MS : (report.stats?.droppedMs ?? 0);
-  const perReset = (n) => (resets > 0 ? Math.round((n / resets) * 100) / 100 : null);
-  return {
-    name: report.client,
-    ok: report.ok === true,
-    ...(report.error !== undefined ? { error: report.error } : {}),
-    wallMs: Math.round(report.wallMs ?? 0),
-    connections: connections.length,
-    resets,
-    otherCloses,
-    reconnectGapMs: {
-      median: gaps.length > 0 ? Math.round(median(gaps)) : null,
-      max: gaps.length > 0 ? Math.round(Math.max(...gaps)) : null,
-    },
-    words: {
-      expected: audio.words.length,
-      heard: heard.length,
-      right: audio.words.length - lost,
-      lost,
-      doubled,
-      cutElsewhere,
-      unknown,
-      lostPerReset: perReset(lost),
-      doubledPerReset: perReset(doubled),
-    },
-    audio: {
-      seconds,
-      transcribedMs: framesCovered * FRAME_MS,
-      neverTranscribedMs: (cover.length - framesCovered) * FRAME_MS,
-      transcribedTwiceMs: framesTwice * FRAME_MS,
-      neverTranscribedPerResetMs: perReset((cover.length - framesCovered) * FRAME_MS),
-      droppedBeforeSendingMs: droppedMs,
-    },
-    timeline: {
-      onTimeline,
-      offTimeline,
-      medianOffByMs: offBy.length > 0 ? Math.round(median(offBy)) : null,
-      restarts,
-      one: offTimeline === 0 && restarts === 0 && unknown === 0,
-    },
-    memory: {
-      samplesDisconnected: down.length,
-      peakHeldWhileDisconnectedBytes: peak(down, held),
-      peakHeldBytes: peak(during, held),
-      peakPacedQueueBytes: report.client === 'rxjs-transcribe' ? peak(report.samples ?? [], paced) : null,
-      peakHeapWhileDisconnectedBytes: peak(down, (s) => s.heapUsed),
-      medianHeapWhileConnectedBytes: up.length > 0 ? median(up.map((s) => s.heapUsed)) : null,
-    },
-    end: {
-      how: report.endedHow ?? (report.ok ? 'complete' : 'error'),
-      opensAfterCloseStream: report.opensAfterCloseStream ?? null,
-      sdkWouldReconnect: report.sdkWouldReconnect ?? null,
-      sdkRetryCount: report.sdkRetryCount ?? null,
-      firstThrow: report.firstThrow ?? null,
-      metadataMessages: report.metadataMessages ?? null,
-    },
-    ...(report.stats !== undefined ? { stats: report.stats } : {}),
-    ...(report.errors !== undefined ? { sdkErrors: report.errors } : {}),
-    connectionLog: connections,
-    /** [ms since the client started, connected 1/0, heldBytes, bufferedBytes, heapUsed, bytes in paced()'s queue] */
-    samples: (report.samples ?? []).map((s) => [
-      s.t,
-      s.connected ? 1 : 0,
-      s.heldBytes,
-      s.bufferedBytes,
-      s.heapUsed,
-      paced(s),
-    ]),
-    /** [word, start ms, end ms as stamped, ms since the client started when heard, start ms of the audio it names] */
-    heard: heard.map((w) => [w.text, w.startMs, w.endMs, w.atMs, w.source?.startMs ?? null]),
-  };
-}
+/** What one client heard against what the audio says, and what it held (bench/reconnect-lib.mjs). */
+const analyse = (report) =>
+  analyseReport(report, {
+    words: audio.words,
+    pcmBytes: audio.pcmBytes,
+    seconds,
+    sources,
+    frameBytes: FRAME_BYTES,
+    sampleRate: SAMPLE_RATE,
+    pacedClients: ['rxjs-transcribe'],
+  });
 
 const results = reports.map(analyse);
 const kb = (bytes) => (bytes === null || bytes === undefined ? 'n/a' : `${(bytes / 1024).toFixed(1)} KB`);

@@ -185,6 +185,18 @@ export const BENCHMARKS = [
     },
   },
   {
+    name: 'assemblyai-reconnect',
+    title: 'AssemblyAI through resets',
+    command: 'npm run bench:assemblyai-reconnect',
+    rows: (d) => providerReconnectRows(d, 'assemblyai'),
+  },
+  {
+    name: 'openai-reconnect',
+    title: 'OpenAI Realtime through resets',
+    command: 'npm run bench:openai-reconnect',
+    rows: (d) => providerReconnectRows(d, 'openai'),
+  },
+  {
     name: 'slow-consumer',
     title: 'Slow consumer',
     command: 'npm run bench:slow-consumer',
@@ -224,6 +236,57 @@ export const BENCHMARKS = [
     },
   },
 ];
+
+/** The AssemblyAI and OpenAI reconnect pages' rows: ours against the SDK as it is and with a naive reconnect loop. */
+function providerReconnectRows(d, protocol) {
+  const by = (name) => d.results.find((r) => r.name === name);
+  const ours = by('rxjs-transcribe');
+  if (ours === undefined) return [];
+  const sdk = by(`${protocol}-sdk`);
+  const naive = by(`${protocol}-sdk-reconnect`);
+  const live = by('rxjs-transcribe-live');
+  const words = (r) => `${r.words.lost} / ${r.words.doubled} / ${r.words.cutElsewhere + r.words.unknown}`;
+  const peers = (f) =>
+    [sdk && `${f(sdk)} (SDK)`, naive && `${f(naive)} (SDK + naive reconnect)`].filter(Boolean).join('; ');
+  const timeline = (r) =>
+    r.timeline.one
+      ? 'yes'
+      : `no (${r.timeline.offTimeline} of ${r.timeline.onTimeline + r.timeline.offTimeline} words at the wrong time)`;
+  return [
+    {
+      measure: `${d.params.audioSeconds} s at ${d.params.pace}x, ${ours.resets} resets: words lost / doubled / wrong`,
+      ours: words(ours),
+      floor: peers(words),
+      ratio: '',
+      aim: '0 / 0 / 0',
+      met:
+        ours.ok && ours.words.lost + ours.words.doubled + ours.words.cutElsewhere + ours.words.unknown === 0,
+    },
+    {
+      measure: 'audio in no final (s); final times on one timeline',
+      ours: `${fixed(ours.audio.neverTranscribedMs / 1000, 1)}; ${timeline(ours)}`,
+      floor: peers((r) => `${fixed(r.audio.neverTranscribedMs / 1000, 1)}; ${timeline(r)}`),
+      ratio: '',
+      aim: '0; yes',
+      met: ours.audio.neverTranscribedMs === 0 && ours.timeline.one,
+    },
+    ...(live === undefined
+      ? []
+      : [
+          {
+            measure: `fed live (a chunk every ${fixed(100 / d.params.pace, 0)} ms whatever happens): words lost / doubled / wrong; audio dropped (s)`,
+            ours: `${words(live)}; ${fixed(live.audio.droppedBeforeSendingMs / 1000, 1)}`,
+            floor: '',
+            ratio: '',
+            aim: '0 / 0 / 0; 0',
+            met:
+              live.ok &&
+              live.words.lost + live.words.doubled + live.words.cutElsewhere + live.words.unknown === 0 &&
+              live.audio.droppedBeforeSendingMs === 0,
+          },
+        ]),
+  ];
+}
 
 /** The cost page's Deepgram rows (ratios to the plain Deepgram loop), when it measured them. */
 function openaiCostRows(oa) {
