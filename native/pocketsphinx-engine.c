@@ -151,7 +151,10 @@ static void append_segments(strbuf_t *out, ps_seg_t *seg, int conf) {
         sb_puts(out, "{\"word\": ");
         sb_json_string(out, word, base_length(word));
         if (conf) {
+            /* A posterior of log 0 comes back from the log table as a hair over 1 (1.0002). */
             double p = logmath_exp(lmath, ps_seg_prob(seg, NULL, NULL, NULL));
+            if (p > 1.0) p = 1.0;
+            if (p < 0.0) p = 0.0;
             snprintf(num, sizeof num, ", \"start\": %.3f, \"end\": %.3f, \"conf\": %.6f}",
                      (double)sf / frame_rate, (double)(ef + 1) / frame_rate, p);
         } else {

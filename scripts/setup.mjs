@@ -5,7 +5,7 @@
 // before node_modules exists. Each step is skipped when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -123,6 +123,60 @@ const sourceTime = Math.max(newest(join(root, 'src')), statSync(join(root, 'pack
 if (!existsSync(built) || statSync(built).mtimeMs < sourceTime) {
   log('building dist/');
   run(process.execPath, [join(root, 'scripts', 'build.mjs')]);
+}
+
+// 5b. The Angular example (examples/angular, its own npm package, Angular 22 needs
+// Node 22.22+): its packages, installed by the Node 24 binary's npm with this library
+// as a copy of dist/ (install-links), and its production build for the browser
+// tests, each redone only when a hash of its inputs changed.
+const angularDir = join(root, 'examples', 'angular');
+function treeHash(hash, dir) {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) treeHash(hash, path);
+    else hash.update(path).update(readFileSync(path));
+  }
+}
+function angularHash(paths) {
+  const hash = createHash('sha256');
+  for (const path of paths) {
+    if (existsSync(path) && statSync(path).isDirectory()) treeHash(hash, path);
+    else if (existsSync(path)) hash.update(path).update(readFileSync(path));
+  }
+  return hash.digest('hex');
+}
+if (existsSync(node24) && existsSync(join(angularDir, 'package.json'))) {
+  const env = {
+    ...process.env,
+    PATH: `${join(node24, '..')}:${process.env.PATH}`,
+    NG_CLI_ANALYTICS: 'false',
+  };
+  const library = [join(root, 'package.json'), join(root, 'dist', 'esm')];
+  const installStamp = join(angularDir, 'node_modules', '.rxjs-transcribe-install');
+  const installHash = angularHash([
+    join(angularDir, 'package.json'),
+    join(angularDir, 'package-lock.json'),
+    ...library,
+  ]);
+  if (!existsSync(installStamp) || readFileSync(installStamp, 'utf8') !== installHash) {
+    log('installing the Angular example’s npm packages (examples/angular)');
+    // npm keeps an installed copy of a file: dependency as it is: remove it to take the new dist/.
+    rmSync(join(angularDir, 'node_modules', 'rxjs-transcribe'), { recursive: true, force: true });
+    run('npm', ['install', '--no-audit', '--no-fund'], { cwd: angularDir, env });
+    writeFileSync(installStamp, installHash);
+  }
+  const buildStamp = join(angularDir, 'dist', '.rxjs-transcribe-build');
+  const sources = angularHash(['angular.json', 'tsconfig.json', 'src'].map((name) => join(angularDir, name)));
+  const buildHash = createHash('sha256').update(installHash).update(sources).digest('hex');
+  if (!existsSync(buildStamp) || readFileSync(buildStamp, 'utf8') !== buildHash) {
+    log('building the Angular example (examples/angular)');
+    run(node24, [join(angularDir, 'node_modules', '@angular', 'cli', 'bin', 'ng.js'), 'build'], {
+      cwd: angularDir,
+      env,
+    });
+    writeFileSync(buildStamp, buildHash);
+  }
 }
 
 // 6. The pocketsphinx engine binary (built from native/ on first use).

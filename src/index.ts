@@ -154,8 +154,20 @@ export {
 export { type SourceFormat, wavOrRaw } from './sources/byte-source.js';
 export { type ByteLike, fromAsyncIterable } from './sources/from-async-iterable.js';
 export { type FromFileOptions, fromFile } from './sources/from-file.js';
+export {
+  type FromMicrophoneOptions,
+  fromMicrophone,
+  type MicrophoneSource,
+  type MicrophoneStats,
+} from './sources/from-microphone.js';
 export { fromReadable, type NodeReadableLike } from './sources/from-readable.js';
 export { fromReadableStream } from './sources/from-readable-stream.js';
+export {
+  isMicrophoneError,
+  MicrophoneError,
+  type MicrophoneErrorReason,
+} from './sources/microphone-error.js';
+export type { FrameLevel } from './sources/microphone-framer.js';
 export type { TranscriptEvent, TranscriptWord } from './transcript-event.js';
 export { browserSocketFactory } from './transport/browser-socket.js';
 // The platform's own: `ws` in Node, the standard WebSocket in browsers. For wrapping (instrumentation, tests).
