@@ -139,6 +139,10 @@ describe("transcribe() end to end over OpenAI Realtime (the reference server's /
       const t = transcribe({
         protocol: openaiRealtime({ baseUrl: server.url, apiKey: 'k' }),
         reconnect: false,
+        // Unpaced, the whole file is in the kernel's buffers at once and the heartbeat's ping
+        // waits behind it while the recogniser works through it: on a loaded CI machine that
+        // took over the default 10 s once (docs/protocols/openai-realtime.md, "pace").
+        deadAfterMs: 60_000,
       });
       const events = await lastValueFrom(fromFile(file).pipe(t, toArray()));
       checkItems(events, file, audioMsOf(file));
@@ -151,6 +155,7 @@ describe("transcribe() end to end over OpenAI Realtime (the reference server's /
     const t = transcribe({
       protocol: openaiRealtime({ baseUrl: server.url, turnDetection: null }),
       reconnect: false,
+      deadAfterMs: 60_000, // as above
     });
     const events = await lastValueFrom(fromFile(file).pipe(t, toArray()));
     checkItems(events, file, audioMsOf(file));

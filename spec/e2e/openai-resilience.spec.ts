@@ -164,9 +164,13 @@ describe("OpenAI Realtime: the session's time limit", () => {
 describe('OpenAI Realtime, unpaced: a file at socket speed', () => {
   it('reset every 100 ms of wall time, the server keeping up: no word lost or doubled', async () => {
     // Unpaced, the server's answers must come before the next fault: here the proxy resets on
-    // time rather than on bytes, and the synthetic server keeps up.
+    // time rather than on bytes, and the synthetic server keeps up. The first connection is
+    // also reset a third of the way through the file, so that a fast machine, which may send
+    // and hear the whole file within 100 ms, sees a fault too.
     const { path, words } = writeWav24k(30, 46);
-    const proxy = await faultProxy(suite.server.port);
+    const proxy = await faultProxy(suite.server.port, (index) =>
+      index === 0 ? { resetAfterBytes: 10 * WIRE_BYTES_PER_SECOND } : {},
+    );
     const timer = setInterval(() => proxy.reset(), 100);
     try {
       const t = transcribe({
