@@ -159,8 +159,9 @@ export interface TranscriptionSessionHandle {
   /** Its produced, sent, dropped, buffered and replayed audio and reconnects, now. */
   stats(): TranscribeStats;
   /**
-   * Asks the server to finalise what it has heard so far (Deepgram's
-   * `Finalize`), after the audio handed over before it; the session goes on.
+   * Asks the server to finalise what it has heard so far (Vosk's
+   * `{"reset" : 1}`, Deepgram's `Finalize`, AssemblyAI's `ForceEndpoint`,
+   * OpenAI's commit), after the audio handed over before it; the session goes on.
    * False when the protocol has no flush or no connection is open.
    */
   flush(): boolean;

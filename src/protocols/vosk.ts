@@ -16,6 +16,8 @@ export interface VoskOptions {
 
 /** The end-of-stream message exactly as the Vosk server wants it (it takes only this spacing). */
 export const VOSK_EOF = '{"eof" : 1}';
+/** The text Vosk servers take as "finalise what you have heard so far". */
+export const VOSK_RESET = '{"reset" : 1}';
 
 interface VoskWord {
   word: string;
@@ -72,6 +74,11 @@ class VoskCodec implements ProtocolCodec {
 
   encodeAudio(frame: AudioChunk): WireMessage {
     return encodePcmBytes(frame.samples);
+  }
+
+  /** `{"reset" : 1}`: the server answers with the final for the audio so far and goes on (Vosk's `asr_server.py`). */
+  flush(): readonly WireMessage[] {
+    return [VOSK_RESET];
   }
 
   end(): readonly WireMessage[] {

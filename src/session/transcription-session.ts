@@ -158,6 +158,8 @@ export class TranscriptionSession implements SenderHost {
   private finalTimer: Subscription | undefined;
   private retryTimer: Subscription | undefined;
   private stopDeadCheck: (() => void) | undefined;
+  /** Protocols that reply: where each control message sent (a flush) stands among the frames, as the `sendNext` it followed; answered in order. */
+  private controlsAwaited: number[] = [];
   /** A protocol that waits for a ready message (AssemblyAI's `Begin`): the connection is lost without one in time. */
   private readyTimer: Subscription | undefined;
 
@@ -244,8 +246,12 @@ export class TranscriptionSession implements SenderHost {
    */
   flush(): boolean {
     const messages = this.codec?.flush?.();
-    if (messages === undefined || this.finished) return false;
-    return this.sender.sendNow(messages);
+    if (messages === undefined || this.finished || this.sender.endSentHere) return false;
+    if (!this.sender.sendNow(messages)) return false;
+    // Protocols that reply answer each of these too, after the frames sent before them.
+    if (this.replies)
+      for (let i = 0; i < messages.length; i++) this.controlsAwaited.push(this.ledger.sendNext);
+    return true;
   }
 
   /** Releases the socket (closing it with 1000), the audio source and timers. */
@@ -331,6 +337,7 @@ export class TranscriptionSession implements SenderHost {
     this.codec = undefined;
     this.sender.detach();
     this.ledger.detach();
+    this.controlsAwaited.length = 0;
     this.stopDeadCheck?.();
     this.stopDeadCheck = undefined;
     this.readyTimer?.unsubscribe();
@@ -610,7 +617,7 @@ export class TranscriptionSession implements SenderHost {
       decoded,
       decoded === this.lastDecoded,
       this.timeline,
-      this.replies ? this.ledger.sendNext - this.ledger.answeredNext : -1,
+      this.replies ? this.ledger.sendNext - this.ledger.answeredNext + this.controlsAwaited.length : -1,
       this.sender.endsAwaited,
     );
     this.lastDecoded = decoded;
@@ -638,7 +645,10 @@ export class TranscriptionSession implements SenderHost {
     }
     if (this.finished) return;
     const ended = this.replies
-      ? endAnswered && this.ledger.sendNext === this.ledger.answeredNext && this.sender.endsAwaited === 0
+      ? endAnswered &&
+        this.ledger.sendNext === this.ledger.answeredNext &&
+        this.sender.endsAwaited === 0 &&
+        this.controlsAwaited.length === 0
       : decoded.ended === true && this.sender.endSentHere;
     if (ended) {
       if (!this.replies) this.policy.progress();
@@ -661,7 +671,10 @@ export class TranscriptionSession implements SenderHost {
     const ledger = this.ledger;
     const store = ledger.store;
     for (let i = 0; i < answers; i++) {
-      if (ledger.answeredNext < ledger.sendNext) {
+      // A control message (a flush) sent once the frames before it were: its answer comes next.
+      if (this.controlsAwaited.length > 0 && this.controlsAwaited[0] === ledger.answeredNext) {
+        this.controlsAwaited.shift();
+      } else if (ledger.answeredNext < ledger.sendNext) {
         const seq = ledger.answeredNext++;
         // Audio no connection had answered: the session moved on.
         if (this.timeline.answered(store.endMs(seq))) this.policy.progress();
