@@ -1,17 +1,18 @@
+import { rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { wordErrorRate } from '../../src/cli/word-error-rate.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
-import { continuousWords, librivoxFiles, wavPcm } from '../helpers/audio.js';
+import { librivoxFiles, wavPcm } from '../helpers/audio.js';
 import { type BrowserPages, serveBrowserPages } from '../helpers/browser-pages.js';
 import { launchFirefox } from '../helpers/firefox.js';
 import { PULSE_SOURCE_RATE, type PulseAudio, startPulseAudio } from '../helpers/pulseaudio.js';
+import { closestReading, continuousAtEachPhase, scratchDir } from './microphone-browser.js';
 
 /**
  * fromMicrophone in real Firefox (Debian's ESR over WebDriver BiDi). Headless
  * Firefox needs an audio server for its AudioContext: each test starts a
- * private PulseAudio whose default source is a pipe, fed with a LibriVox file
+ * private PulseAudio whose default source is a null sink's monitor, played a LibriVox file
  * (speech) or with nothing (Firefox's own fake tone, by pref). Firefox refuses
  * to connect nodes across sample rates, so this is the browser that catches
  * capture code that assumes one.
@@ -21,8 +22,11 @@ let pages: BrowserPages;
 let stt: RunningServer;
 let pulse: PulseAudio | undefined;
 let browser: Browser | undefined;
+let dir: string;
+/** Word errors and reference words over the recordings so far, for the bound over all of them. */
+const total = { edits: 0, words: 0, files: 0 };
 
-/** Firefox prefs: no permission prompt, web audio without a gesture; `fake` for its tone instead of the pipe. */
+/** Firefox prefs: no permission prompt, web audio without a gesture; `fake` for its tone instead of PulseAudio. */
 function microphonePrefs(fake: boolean): Record<string, unknown> {
   return {
     'media.navigator.permission.disabled': true,
@@ -35,6 +39,7 @@ function microphonePrefs(fake: boolean): Record<string, unknown> {
 beforeAll(async () => {
   pages = await serveBrowserPages({}, 'spec/browser/firefox-microphone-page.ts');
   stt = await startServer({ port: 0, engine: 'pocketsphinx' });
+  dir = scratchDir();
 }, 120_000);
 
 afterEach(async () => {
@@ -47,6 +52,7 @@ afterEach(async () => {
 afterAll(async () => {
   await stt?.close();
   await pages?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 async function openPage(fake: boolean): Promise<Page> {
@@ -73,14 +79,14 @@ describe('fromMicrophone in Firefox', () => {
     expect(result.stats.contextSampleRate).not.toBe(16000);
   }, 60_000);
 
-  it.each(
-    librivoxFiles()
-      .slice(0, 2)
-      .map((path) => [basename(path), path]),
-  )(
-    '%s as the microphone (a PulseAudio pipe): words within 10%% WER of pocketsphinx_continuous, none dropped',
+  // As in Chromium (microphone.spec.ts): a capture starts at no particular sample, and a shift
+  // of 2.5 ms alone changes words in pocketsphinx_continuous itself, so each recording is held
+  // to the closest of its readings at four 10 ms-frame phases: within 25% alone (one word in
+  // 0880's eight is 12.5%), and within 10% over all five.
+  it.each(librivoxFiles().map((path) => [basename(path), path]))(
+    '%s played into PulseAudio as the microphone: within 25%% WER of pocketsphinx_continuous, none dropped',
     async (_name, path) => {
-      const reference = (await continuousWords(path)).join(' ');
+      const readings = await continuousAtEachPhase(path, dir);
       const page = await openPage(false);
       const speech = wavPcm(path);
       // Half a second of silence before (capture settling), 2 s after (the last words settle).
@@ -106,10 +112,18 @@ describe('fromMicrophone in Firefox', () => {
         .filter((e) => e.type === 'final')
         .map((e) => e.text)
         .join(' ');
-      const wer = wordErrorRate(reference, heard);
-      expect(wer.rate, `heard "${heard}"\nreference "${reference}"`).toBeLessThanOrEqual(0.1);
+      const closest = closestReading(readings, heard);
+      expect(closest.wer, `heard "${heard}"\nreference "${closest.reference}"`).toBeLessThanOrEqual(0.25);
       expect(result.flow.droppedMs).toBe(0);
+      total.edits += closest.edits;
+      total.words += closest.words;
+      total.files += 1;
     },
     120_000,
   );
+
+  it('over all five recordings: within 10% WER of pocketsphinx_continuous', () => {
+    expect(total.files).toBe(librivoxFiles().length);
+    expect(total.edits / total.words).toBeLessThanOrEqual(0.1);
+  });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,30 +8,26 @@ const run = promisify(execFile);
 
 /**
  * A private PulseAudio server for browser tests (headless Firefox needs one
- * for an AudioContext to run): a null sink to play into, and a pipe source
- * named `speech` as the default microphone, fed with 16 kHz mono 16-bit PCM
- * at real time.
- * It runs in a temporary directory of its own, with anonymous auth on its
- * socket, and is stopped (and the directory removed) by `stop()`.
+ * for an AudioContext to run). The microphone is the monitor of a null sink,
+ * `speaker`: what `feed` plays into the sink (with `pacat`, at the sink's own
+ * real-time clock) is what a page records. It runs in a temporary directory of
+ * its own, with anonymous auth on its socket, and `stop()` ends it and removes
+ * the directory.
  */
 export interface PulseAudio {
   /** `unix:/…/native`: give it to the browser as `PULSE_SERVER`. */
   readonly server: string;
-  /**
-   * Plays PCM into the microphone at real time (the pipe source passes on what it is given
-   * as fast as it comes, so the pacing is here): resolves when the last of it is written.
-   */
+  /** Plays 16 kHz mono 16-bit PCM into the microphone at real time; resolves once it has played. */
   feed(pcm: Uint8Array): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** The rate of the `speech` source's PCM. */
+/** The rate of the PCM `feed` takes. */
 export const PULSE_SOURCE_RATE = 16_000;
 
 export async function startPulseAudio(): Promise<PulseAudio> {
   const dir = mkdtempSync(join(tmpdir(), 'rxjs-transcribe-pulse-'));
   const socket = join(dir, 'native');
-  const fifo = join(dir, 'speech.fifo');
   const env = {
     ...process.env,
     HOME: dir,
@@ -46,11 +42,10 @@ export async function startPulseAudio(): Promise<PulseAudio> {
       '--daemonize=no',
       '--exit-idle-time=-1',
       '--log-target=stderr',
-      // The source's 16 kHz reaches the browser at the device's rate: resample it well.
+      // The feed's 16 kHz reaches the browser at the device's rate: resample it well.
       '--resample-method=soxr-vhq',
       `--load=module-native-protocol-unix auth-anonymous=1 socket=${socket}`,
-      '--load=module-null-sink sink_name=silent',
-      `--load=module-pipe-source source_name=speech file=${fifo} format=s16le rate=${PULSE_SOURCE_RATE} channels=1`,
+      '--load=module-null-sink sink_name=speaker',
     ],
     { env, stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -59,11 +54,11 @@ export async function startPulseAudio(): Promise<PulseAudio> {
     log = (log + data.toString()).slice(-4000);
   });
   const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
-  // Ready once pactl can talk to it and the source is there.
+  // Ready once pactl can talk to it; the sink's monitor is then the default microphone.
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      await run('pactl', ['set-default-source', 'speech'], { env });
+      await run('pactl', ['set-default-source', 'speaker.monitor'], { env });
       break;
     } catch {
       if (Date.now() > deadline || daemon.exitCode !== null) {
@@ -74,31 +69,34 @@ export async function startPulseAudio(): Promise<PulseAudio> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  let writer: WriteStream | undefined;
+  const players = new Set<ChildProcess>();
   return {
     server: `unix:${socket}`,
     feed(pcm) {
-      // Errors: the reader went away at stop().
-      writer ??= createWriteStream(fifo).on('error', () => {});
-      const out = writer;
-      const bytesPerMs = (PULSE_SOURCE_RATE * 2) / 1000;
-      const started = performance.now();
-      let written = 0;
-      return new Promise<void>((resolve) => {
-        // What wall time says is due, in whole samples, every 10 ms: late ticks catch up.
-        const tick = setInterval(() => {
-          const due = Math.min(pcm.length, Math.floor(((performance.now() - started) * bytesPerMs) / 2) * 2);
-          if (due > written) out.write(pcm.subarray(written, due));
-          written = due;
-          if (written >= pcm.length) {
-            clearInterval(tick);
-            resolve();
-          }
-        }, 10);
-      });
+      const player = spawn(
+        'pacat',
+        [
+          '--playback',
+          '--device=speaker',
+          '--format=s16le',
+          `--rate=${PULSE_SOURCE_RATE}`,
+          '--channels=1',
+          '--raw',
+        ],
+        { env, stdio: ['pipe', 'ignore', 'ignore'] },
+      );
+      players.add(player);
+      player.stdin?.on('error', () => {}); // stopped before it took it all
+      player.stdin?.end(pcm);
+      return new Promise<void>((resolve) =>
+        player.once('exit', () => {
+          players.delete(player);
+          resolve();
+        }),
+      );
     },
     async stop() {
-      writer?.destroy();
+      for (const player of players) player.kill('SIGKILL');
       daemon.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
