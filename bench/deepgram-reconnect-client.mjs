@@ -23,12 +23,12 @@
 // queue, which transcribe's metrics do not see). Prints one JSON report on
 // stdout: the final words it heard (text, start and end ms, ms since the start
 // when heard), its connections, the samples, and its counters.
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DeepgramClient } from '@deepgram/sdk';
 import { Subject, tap } from 'rxjs';
 import { deepgram, fromFile, PCM16_16K_MONO, paced, transcribe } from '../dist/esm/index.js';
-import { FRAME_BYTES, WAV_HEADER_BYTES } from './lib.mjs';
+import { FRAME_BYTES } from './lib.mjs';
+import { pacedLoop, pcmFrames, sampler } from './reconnect-lib.mjs';
 
 const SAMPLE_MS = 100;
 const FRAME_MS = 100;
@@ -48,34 +48,6 @@ const samples = [];
 const report = { client, ok: true, pace };
 
 /** The PCM of the WAV file as 100 ms frames. */
-function pcmFrames() {
-  const pcm = readFileSync(wavPath).subarray(WAV_HEADER_BYTES);
-  const out = [];
-  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
-    out.push(pcm.subarray(offset, Math.min(offset + FRAME_BYTES, pcm.length)));
-  }
-  return out;
-}
-
-/** Calls `send(frame, index)` for every frame at PACE times real time, on a clock that does not drift. */
-async function pacedLoop(frames, send) {
-  const start = performance.now();
-  for (let i = 0; i < frames.length; i++) {
-    const wait = start + (i * FRAME_MS) / pace - performance.now();
-    if (wait > 0) await sleep(wait);
-    send(frames[i], i);
-  }
-}
-
-function sampler(read) {
-  const take = () => samples.push({ t: now(), heapUsed: process.memoryUsage().heapUsed, ...read() });
-  take();
-  const timer = setInterval(take, SAMPLE_MS);
-  return () => {
-    clearInterval(timer);
-    take();
-  };
-}
 
 // ---------------------------------------------------------------- rxjs-transcribe
 
@@ -106,7 +78,7 @@ async function runOurs(live) {
   // holds in its queue, which the operator's metrics do not see.
   let readBytes = 0;
   let pacedOutBytes = 0;
-  const stop = sampler(() => ({
+  const stop = sampler(samples, now, SAMPLE_MS, () => ({
     connected: state === 'open',
     heldBytes: latest?.audioHeldBytes ?? 0,
     bufferedBytes: Math.round(((latest?.bufferedMs ?? 0) * PCM16_16K_MONO.sampleRate * 2) / 1000),
@@ -135,7 +107,7 @@ async function runOurs(live) {
     });
   });
   if (live) {
-    await pacedLoop(pcmFrames(), (frame) => {
+    await pacedLoop(pcmFrames(wavPath, FRAME_BYTES), FRAME_MS, pace, (frame) => {
       // A copy in an Int16Array of its own: the pipeline keeps what it is given.
       const samples = new Int16Array(frame.length / 2);
       Buffer.from(samples.buffer).set(frame);
@@ -209,7 +181,7 @@ async function runSdk(queued) {
   });
   // What the SDK holds for audio: its reconnecting socket's bufferedAmount, the
   // queue of what was sent while it was not open plus the open ws's own buffer.
-  const stop = sampler(() => ({
+  const stop = sampler(samples, now, SAMPLE_MS, () => ({
     connected: rws.readyState === rws.OPEN,
     heldBytes: rws.bufferedAmount,
     bufferedBytes: 0,
@@ -219,7 +191,7 @@ async function runSdk(queued) {
   await connection.waitForOpen();
   let dropped = 0;
   let firstThrow;
-  await pacedLoop(pcmFrames(), (frame) => {
+  await pacedLoop(pcmFrames(wavPath, FRAME_BYTES), FRAME_MS, pace, (frame) => {
     if (queued) {
       rws.send(frame);
       return;

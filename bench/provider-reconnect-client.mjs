@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Subject, tap } from 'rxjs';
 import { assemblyai, fromFile, openaiRealtime, paced, transcribe } from '../dist/esm/index.js';
-import { WAV_HEADER_BYTES } from './lib.mjs';
+import { pacedLoop, pcmFrames, sampler } from './reconnect-lib.mjs';
 
 const SAMPLE_MS = 100;
 const FRAME_MS = 100;
@@ -57,35 +57,6 @@ const connections = [];
 const samples = [];
 const report = { client, ok: true, pace, protocol };
 const extra = { framesSent: 0, framesDropped: 0, sdkErrors: 0 };
-
-function pcmFrames() {
-  const pcm = readFileSync(wavPath).subarray(WAV_HEADER_BYTES);
-  const out = [];
-  for (let offset = 0; offset < pcm.length; offset += FRAME_BYTES) {
-    out.push(pcm.subarray(offset, Math.min(offset + FRAME_BYTES, pcm.length)));
-  }
-  return out;
-}
-
-/** Calls `send(frame, index)` for every frame at PACE times real time, on a clock that does not drift. */
-async function pacedLoop(frames, send) {
-  const start = performance.now();
-  for (let i = 0; i < frames.length; i++) {
-    const wait = start + (i * FRAME_MS) / pace - performance.now();
-    if (wait > 0) await sleep(wait);
-    send(frames[i], i);
-  }
-}
-
-function sampler(read) {
-  const take = () => samples.push({ t: now(), heapUsed: process.memoryUsage().heapUsed, ...read() });
-  take();
-  const timer = setInterval(take, SAMPLE_MS);
-  return () => {
-    clearInterval(timer);
-    take();
-  };
-}
 
 /** A final's words: AssemblyAI's have times; OpenAI's finals have none, only the item's span. */
 function pushFinal(event) {
@@ -134,7 +105,7 @@ async function runOurs(live) {
   });
   let readBytes = 0;
   let pacedOutBytes = 0;
-  const stop = sampler(() => ({
+  const stop = sampler(samples, now, SAMPLE_MS, () => ({
     connected: state === 'open',
     heldBytes: latest?.audioHeldBytes ?? 0,
     bufferedBytes: Math.round(((latest?.bufferedMs ?? 0) * RATE * 2) / 1000),
@@ -164,7 +135,7 @@ async function runOurs(live) {
     });
   });
   if (live) {
-    await pacedLoop(pcmFrames(), (frame) => {
+    await pacedLoop(pcmFrames(wavPath, FRAME_BYTES), FRAME_MS, pace, (frame) => {
       const chunk = new Int16Array(frame.length / 2);
       Buffer.from(chunk.buffer).set(frame);
       source.next({ format: FORMAT, samples: chunk });
@@ -250,7 +221,7 @@ async function runAssemblyAISdk(reconnect) {
     })();
   };
 
-  const stop = sampler(() => ({
+  const stop = sampler(samples, now, SAMPLE_MS, () => ({
     connected,
     heldBytes: transcriber?.socket?.bufferedAmount ?? 0,
     bufferedBytes: 0,
@@ -262,7 +233,7 @@ async function runAssemblyAISdk(reconnect) {
     if (reconnect) scheduleReconnect();
   });
   let firstThrow;
-  await pacedLoop(pcmFrames(), (frame) => {
+  await pacedLoop(pcmFrames(wavPath, FRAME_BYTES), FRAME_MS, pace, (frame) => {
     // The last frame padded to 50 ms: AssemblyAI refuses shorter ones.
     const padded =
       frame.length < FRAME_BYTES / 2
@@ -441,7 +412,7 @@ async function runOpenAISdk(reconnect) {
     })();
   };
 
-  const stop = sampler(() => ({
+  const stop = sampler(samples, now, SAMPLE_MS, () => ({
     connected: ready,
     // A closed ws socket adds what is sent to it to bufferedAmount without keeping it: 0 then.
     heldBytes: rt?.socket?.readyState === 1 ? rt.socket.bufferedAmount : 0,
@@ -453,7 +424,7 @@ async function runOpenAISdk(reconnect) {
     report.connectErrors = [String(error?.message ?? error)];
     if (reconnect) scheduleReconnect();
   });
-  await pacedLoop(pcmFrames(), (frame) => {
+  await pacedLoop(pcmFrames(wavPath, FRAME_BYTES), FRAME_MS, pace, (frame) => {
     if (!ready) {
       extra.framesDropped += 1;
       if (reconnect) return;

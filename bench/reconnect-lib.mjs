@@ -4,10 +4,13 @@
 // one client in a process of its own, the reset schedule, and the accounting
 // of what a client heard against the audio (words lost, doubled, cut
 // elsewhere; audio in some final; one timeline; audio held while
-// disconnected).
+// disconnected), and in the clients: the file's frames, a paced send loop
+// and the memory sampler.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { median } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { median, WAV_HEADER_BYTES } from './lib.mjs';
 
 /** Word times within this of the audio's count as on the timeline. */
 export const TIME_SLACK_MS = 10;
@@ -222,5 +225,36 @@ export function analyse(report, context) {
     ]),
     /** [word, start ms, end ms as stamped, ms since the client started when heard, start ms of the audio it names] */
     heard: heard.map((w) => [w.text, w.startMs, w.endMs, w.atMs, w.source?.startMs ?? null]),
+  };
+}
+
+/** The PCM after a WAV's 44-byte header, cut into frames of `frameBytes` (the last may be shorter). */
+export function pcmFrames(wavPath, frameBytes) {
+  const pcm = readFileSync(wavPath).subarray(WAV_HEADER_BYTES);
+  const out = [];
+  for (let offset = 0; offset < pcm.length; offset += frameBytes) {
+    out.push(pcm.subarray(offset, Math.min(offset + frameBytes, pcm.length)));
+  }
+  return out;
+}
+
+/** Calls `send(frame, index)` for every frame of `frameMs` at `pace` times real time, on a clock that does not drift. */
+export async function pacedLoop(frames, frameMs, pace, send) {
+  const start = performance.now();
+  for (let i = 0; i < frames.length; i++) {
+    const wait = start + (i * frameMs) / pace - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    send(frames[i], i);
+  }
+}
+
+/** Pushes `{ t: now(), heapUsed, ...read() }` into `samples` now and every `everyMs`; the returned function stops (after a last sample). */
+export function sampler(samples, now, everyMs, read) {
+  const take = () => samples.push({ t: now(), heapUsed: process.memoryUsage().heapUsed, ...read() });
+  take();
+  const timer = setInterval(take, everyMs);
+  return () => {
+    clearInterval(timer);
+    take();
   };
 }
