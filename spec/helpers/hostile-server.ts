@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { lastValueFrom, type Observable, tap, toArray } from 'rxjs';
 import { expect } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { AudioChunk } from '../../src/audio/audio-format.js';
+import type { TranscriptionError } from '../../src/errors/transcription-error.js';
+import type { TranscribeOperator } from '../../src/operators/transcribe.js';
+import type { SessionStatus } from '../../src/session/session-status.js';
+import type { TranscriptEvent } from '../../src/transcript-event.js';
 import { activeResources, eventually } from './resources.js';
 
 /** One connection to a hostile server, as its behaviour sees it. */
@@ -121,4 +127,42 @@ export async function against(
       expect(now[name] ?? 0, name).toBeLessThanOrEqual(before[name] ?? 0);
     }
   });
+}
+
+/** What a session against a hostile server gave: its events, the error it ended with, its statuses. */
+export interface SessionOutcome {
+  readonly events: TranscriptEvent[];
+  readonly error: TranscriptionError | undefined;
+  readonly statuses: SessionStatus[];
+}
+
+/**
+ * Runs `source` through the `transcribe` operator `t` to its end, collecting what it said,
+ * and checks that `secret` (the API key) is in none of its statuses or its error.
+ */
+export async function outcomeOf(
+  t: TranscribeOperator,
+  source: Observable<AudioChunk>,
+  secret: string,
+): Promise<SessionOutcome> {
+  const statuses: SessionStatus[] = [];
+  const events: TranscriptEvent[] = [];
+  const watching = t.status$.subscribe((s) => statuses.push(s));
+  let error: TranscriptionError | undefined;
+  try {
+    await lastValueFrom(
+      source.pipe(
+        t,
+        tap((event) => events.push(event)),
+        toArray(),
+      ),
+    );
+  } catch (thrown) {
+    error = thrown as TranscriptionError;
+  }
+  watching.unsubscribe();
+  // No key in anything the session said.
+  expect(JSON.stringify(statuses)).not.toContain(secret);
+  expect(String(error?.message)).not.toContain(secret);
+  return { events, error, statuses };
 }

@@ -1,14 +1,15 @@
-import { lastValueFrom, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { PCM16_16K_MONO } from '../../src/audio/audio-format.js';
-import type { TranscriptionError } from '../../src/errors/transcription-error.js';
 import { type TranscribeOptions, transcribe } from '../../src/operators/transcribe.js';
 import { type AssemblyAIOptions, assemblyai } from '../../src/protocols/assemblyai.js';
-import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromAsyncIterable } from '../../src/sources/from-async-iterable.js';
-import type { TranscriptEvent } from '../../src/transcript-event.js';
 import { syntheticPcm } from '../helpers/audio.js';
-import { against, type HostileConnection } from '../helpers/hostile-server.js';
+import {
+  against,
+  type HostileConnection,
+  outcomeOf,
+  type SessionOutcome,
+} from '../helpers/hostile-server.js';
 
 // AssemblyAI's audio goes at real time: a second of it per connection keeps these short.
 const RETRY = { maxRetries: 3, initialDelayMs: 5, maxDelayMs: 40, multiplier: 2, jitter: 'none' } as const;
@@ -16,19 +17,11 @@ const KEY = 'aai-key-7d2e9f01c4';
 const AUDIO = syntheticPcm(1, 16000, 7);
 const BYTES_PER_SECOND = 32000;
 
-interface Outcome {
-  readonly events: TranscriptEvent[];
-  readonly error: TranscriptionError | undefined;
-  readonly statuses: SessionStatus[];
-}
-
 async function run(
   url: string,
   options: Partial<TranscribeOptions> = {},
   protocolOptions: AssemblyAIOptions = {},
-): Promise<Outcome> {
-  const statuses: SessionStatus[] = [];
-  const events: TranscriptEvent[] = [];
+): Promise<SessionOutcome> {
   const t = transcribe({
     protocol: assemblyai({ apiKey: KEY, baseUrl: url, ...protocolOptions }),
     reconnect: RETRY,
@@ -37,24 +30,7 @@ async function run(
     finalTimeoutMs: 1500,
     ...options,
   });
-  const watching = t.status$.subscribe((s) => statuses.push(s));
-  let error: TranscriptionError | undefined;
-  try {
-    await lastValueFrom(
-      fromAsyncIterable([AUDIO], PCM16_16K_MONO).pipe(
-        t,
-        tap((event) => events.push(event)),
-        toArray(),
-      ),
-    );
-  } catch (thrown) {
-    error = thrown as TranscriptionError;
-  }
-  watching.unsubscribe();
-  // No key in anything the session said.
-  expect(JSON.stringify(statuses)).not.toContain(KEY);
-  expect(String(error?.message)).not.toContain(KEY);
-  return { events, error, statuses };
+  return outcomeOf(t, fromAsyncIterable([AUDIO], PCM16_16K_MONO), KEY);
 }
 
 const BEGIN = JSON.stringify({ type: 'Begin', id: 's', expires_at: 0 });

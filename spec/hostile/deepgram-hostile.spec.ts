@@ -1,14 +1,16 @@
-import { concat, delay, lastValueFrom, of, tap, toArray } from 'rxjs';
+import { concat, delay, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { type AudioChunk, PCM16_16K_MONO } from '../../src/audio/audio-format.js';
-import type { TranscriptionError } from '../../src/errors/transcription-error.js';
 import { type TranscribeOptions, transcribe } from '../../src/operators/transcribe.js';
 import { type DeepgramOptions, deepgram } from '../../src/protocols/deepgram.js';
-import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromAsyncIterable } from '../../src/sources/from-async-iterable.js';
-import type { TranscriptEvent } from '../../src/transcript-event.js';
 import { syntheticPcm } from '../helpers/audio.js';
-import { against, type HostileConnection } from '../helpers/hostile-server.js';
+import {
+  against,
+  type HostileConnection,
+  outcomeOf,
+  type SessionOutcome,
+} from '../helpers/hostile-server.js';
 
 const RETRY = { maxRetries: 3, initialDelayMs: 5, maxDelayMs: 40, multiplier: 2, jitter: 'none' } as const;
 const KEY = 'dg-key-4f1c0b9e7a';
@@ -19,20 +21,12 @@ const second = (value: number): AudioChunk => ({
   samples: new Int16Array(16000).fill(value),
 });
 
-interface Outcome {
-  readonly events: TranscriptEvent[];
-  readonly error: TranscriptionError | undefined;
-  readonly statuses: SessionStatus[];
-}
-
 async function run(
   url: string,
   options: Partial<TranscribeOptions> = {},
   protocolOptions: DeepgramOptions = {},
   source = fromAsyncIterable([AUDIO], PCM16_16K_MONO),
-): Promise<Outcome> {
-  const statuses: SessionStatus[] = [];
-  const events: TranscriptEvent[] = [];
+): Promise<SessionOutcome> {
   const t = transcribe({
     protocol: deepgram({ apiKey: KEY, baseUrl: url, ...protocolOptions }),
     reconnect: RETRY,
@@ -40,24 +34,7 @@ async function run(
     finalTimeoutMs: 2000,
     ...options,
   });
-  const watching = t.status$.subscribe((s) => statuses.push(s));
-  let error: TranscriptionError | undefined;
-  try {
-    await lastValueFrom(
-      source.pipe(
-        t,
-        tap((event) => events.push(event)),
-        toArray(),
-      ),
-    );
-  } catch (thrown) {
-    error = thrown as TranscriptionError;
-  }
-  watching.unsubscribe();
-  // No key in anything the session said.
-  expect(JSON.stringify(statuses)).not.toContain(KEY);
-  expect(String(error?.message)).not.toContain(KEY);
-  return { events, error, statuses };
+  return outcomeOf(t, source, KEY);
 }
 
 const results = (start: number, duration: number, words: string[], isFinal = true): string =>

@@ -1,14 +1,16 @@
-import { lastValueFrom, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { AudioFormat } from '../../src/audio/audio-format.js';
-import type { TranscriptionError } from '../../src/errors/transcription-error.js';
 import { type TranscribeOptions, transcribe } from '../../src/operators/transcribe.js';
 import { type OpenAIRealtimeOptions, openaiRealtime } from '../../src/protocols/openai-realtime.js';
-import type { SessionStatus } from '../../src/session/session-status.js';
 import { fromAsyncIterable } from '../../src/sources/from-async-iterable.js';
 import type { TranscriptEvent } from '../../src/transcript-event.js';
 import { syntheticPcm } from '../helpers/audio.js';
-import { against, type HostileConnection } from '../helpers/hostile-server.js';
+import {
+  against,
+  type HostileConnection,
+  outcomeOf,
+  type SessionOutcome,
+} from '../helpers/hostile-server.js';
 
 const RETRY = { maxRetries: 3, initialDelayMs: 5, maxDelayMs: 40, multiplier: 2, jitter: 'none' } as const;
 const KEY = 'sk-openai-7c1d0e9b2a';
@@ -16,19 +18,11 @@ const MONO_24K: AudioFormat = { sampleRate: 24000, channels: 1, encoding: 'pcm_s
 const AUDIO = syntheticPcm(2, 24000, 7);
 const BYTES_PER_SECOND = 48000;
 
-interface Outcome {
-  readonly events: TranscriptEvent[];
-  readonly error: TranscriptionError | undefined;
-  readonly statuses: SessionStatus[];
-}
-
 async function run(
   url: string,
   options: Partial<TranscribeOptions> = {},
   protocolOptions: OpenAIRealtimeOptions = {},
-): Promise<Outcome> {
-  const statuses: SessionStatus[] = [];
-  const events: TranscriptEvent[] = [];
+): Promise<SessionOutcome> {
   const t = transcribe({
     protocol: openaiRealtime({ apiKey: KEY, baseUrl: url, ...protocolOptions }),
     reconnect: RETRY,
@@ -37,24 +31,7 @@ async function run(
     finalTimeoutMs: 2000,
     ...options,
   });
-  const watching = t.status$.subscribe((s) => statuses.push(s));
-  let error: TranscriptionError | undefined;
-  try {
-    await lastValueFrom(
-      fromAsyncIterable([AUDIO], MONO_24K).pipe(
-        t,
-        tap((event) => events.push(event)),
-        toArray(),
-      ),
-    );
-  } catch (thrown) {
-    error = thrown as TranscriptionError;
-  }
-  watching.unsubscribe();
-  // No key in anything the session said.
-  expect(JSON.stringify(statuses)).not.toContain(KEY);
-  expect(String(error?.message)).not.toContain(KEY);
-  return { events, error, statuses };
+  return outcomeOf(t, fromAsyncIterable([AUDIO], MONO_24K), KEY);
 }
 
 const send = (connection: HostileConnection, event: Record<string, unknown> | string): void => {
