@@ -4,7 +4,7 @@ import type { CloseCodeClass } from '../errors/close-codes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
-import { parseJsonText } from './json-text.js';
+import { cutDetail, isJsonObject, jsonObjectBody, parseJsonText } from './json-text.js';
 import type {
   DecodedMessage,
   Handshake,
@@ -73,9 +73,6 @@ const SAFE_PARAMS = [
 const KEEP_ALIVE = '{"type":"KeepAlive"}';
 const FORCE_ENDPOINT = '{"type":"ForceEndpoint"}';
 const TERMINATE = '{"type":"Terminate"}';
-
-/** The longest explanation from a server's message that an error quotes. */
-const DETAIL_CHARS = 200;
 
 /**
  * AssemblyAI's Universal-Streaming v3 (`/v3/ws`): configuration in the query
@@ -227,27 +224,15 @@ function classifyAssemblyAIRefusal(status: number, body: string | undefined): Re
 }
 
 function refusalDetail(body: string | undefined): string | undefined {
-  if (body === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(parsed)) return undefined;
+  const parsed = jsonObjectBody(body);
+  if (parsed === undefined) return undefined;
   const message = [parsed.error, parsed.message].find((v): v is string => typeof v === 'string' && v !== '');
-  return message === undefined ? undefined : cut(message);
+  return message === undefined ? undefined : cutDetail(message);
 }
-
-const cut = (text: string): string =>
-  text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS)}...` : text;
 
 function malformed(detail: string, data: WireMessage): TranscriptionError {
   return protocolError('AssemblyAI', detail, data, 'read');
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const NOTHING: DecodedMessage = { results: [] };
 const READY: DecodedMessage = { results: [], ready: true };
@@ -284,7 +269,7 @@ class AssemblyAICodec implements ProtocolCodec {
 
   decode(data: WireMessage): DecodedMessage {
     const message = parseJsonText(data, malformed);
-    if (!isRecord(message) || typeof message.type !== 'string') throw malformed('no "type"', data);
+    if (!isJsonObject(message) || typeof message.type !== 'string') throw malformed('no "type"', data);
     switch (message.type) {
       case 'Begin':
         return READY;
@@ -312,7 +297,7 @@ class AssemblyAICodec implements ProtocolCodec {
     if (!Array.isArray(list)) throw malformed('a Turn whose "words" is not a list', data);
     const words = list.map((w: unknown) => {
       if (
-        !isRecord(w) ||
+        !isJsonObject(w) ||
         typeof w.text !== 'string' ||
         typeof w.start !== 'number' ||
         typeof w.end !== 'number'
@@ -368,9 +353,9 @@ function serverError(message: Record<string, unknown>, data: WireMessage): Trans
   const known = typeof code === 'number' ? classifyCode(code, text) : undefined;
   const { kind, retryable } = known ?? { kind: 'server' as const, retryable: true };
   const codeText = typeof code === 'number' ? ` ${code}` : '';
-  return new TranscriptionError(`the AssemblyAI server reported an error${codeText}: ${cut(text)}`, {
+  return new TranscriptionError(`the AssemblyAI server reported an error${codeText}: ${cutDetail(text)}`, {
     kind,
     retryable,
-    ...(typeof code === 'number' ? { closeCode: code, closeReason: cut(text) } : {}),
+    ...(typeof code === 'number' ? { closeCode: code, closeReason: cutDetail(text) } : {}),
   });
 }

@@ -4,7 +4,7 @@ import type { CloseCodeClass } from '../errors/close-codes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import type { TranscriptionError } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
-import { parseJsonText } from './json-text.js';
+import { cutDetail, isJsonObject, jsonObjectBody, parseJsonText } from './json-text.js';
 import type {
   DecodedMessage,
   Handshake,
@@ -74,9 +74,6 @@ const SAFE_PARAMS = [
 const KEEP_ALIVE = '{"type":"KeepAlive"}';
 const FINALIZE = '{"type":"Finalize"}';
 const CLOSE_STREAM = '{"type":"CloseStream"}';
-
-/** The longest explanation from a refusal's body that an error quotes. */
-const DETAIL_CHARS = 200;
 
 /**
  * Deepgram's live streaming (`/v1/listen`): configuration in the query
@@ -203,22 +200,15 @@ function classifyDeepgramRefusal(status: number, body: string | undefined): Refu
 }
 
 function refusalDetail(body: string | undefined): string | undefined {
-  if (body === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const b = parsed as Record<string, unknown>;
+  const b = jsonObjectBody(body);
+  if (b === undefined) return undefined;
   const message = [b.err_msg, b.message, b.details].find(
     (v): v is string => typeof v === 'string' && v !== '',
   );
   if (message === undefined) return undefined;
   const code = [b.err_code, b.category].find((v): v is string => typeof v === 'string' && v !== '');
   const text = code !== undefined ? `${message} (${code})` : message;
-  return text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS)}...` : text;
+  return cutDetail(text);
 }
 
 function malformed(detail: string, data: WireMessage): TranscriptionError {
@@ -226,9 +216,6 @@ function malformed(detail: string, data: WireMessage): TranscriptionError {
 }
 
 const ms = (seconds: number): number => Math.round(seconds * 1000);
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const NOTHING: DecodedMessage = { results: [] };
 const ENDED: DecodedMessage = { results: [], ended: true };
@@ -253,7 +240,7 @@ class DeepgramCodec implements ProtocolCodec {
 
   decode(data: WireMessage): DecodedMessage {
     const message = parseJsonText(data, malformed);
-    if (!isRecord(message) || typeof message.type !== 'string') throw malformed('no "type"', data);
+    if (!isJsonObject(message) || typeof message.type !== 'string') throw malformed('no "type"', data);
     switch (message.type) {
       case 'Results':
         return { results: [decodeResults(message, data)] };
@@ -281,16 +268,16 @@ function decodeResults(message: Record<string, unknown>, data: WireMessage): Pro
     throw malformed('Results without numeric "start" and "duration"', data);
   }
   const channel = message.channel;
-  const alternatives = isRecord(channel) ? channel.alternatives : undefined;
+  const alternatives = isJsonObject(channel) ? channel.alternatives : undefined;
   const best: unknown = Array.isArray(alternatives) ? alternatives[0] : undefined;
-  if (!isRecord(best) || typeof best.transcript !== 'string') {
+  if (!isJsonObject(best) || typeof best.transcript !== 'string') {
     throw malformed('Results without channel.alternatives[0].transcript', data);
   }
   const list = best.words ?? [];
   if (!Array.isArray(list)) throw malformed('Results whose "words" is not a list', data);
   const words = list.map((w: unknown) => {
     if (
-      !isRecord(w) ||
+      !isJsonObject(w) ||
       typeof w.word !== 'string' ||
       typeof w.start !== 'number' ||
       typeof w.end !== 'number'

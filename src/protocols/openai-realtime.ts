@@ -3,7 +3,7 @@ import type { CloseCodeClass } from '../errors/close-codes.js';
 import { protocolError } from '../errors/protocol-error.js';
 import { TranscriptionError, type TranscriptionErrorKind } from '../errors/transcription-error.js';
 import type { WireMessage } from '../transport/socket-driver.js';
-import { parseJsonText } from './json-text.js';
+import { cutDetail, isJsonObject, jsonObjectBody, parseJsonText } from './json-text.js';
 import { type ChainItem, ItemChain } from './openai-item-chain.js';
 import { pcmBase64 } from './pcm-base64.js';
 import type {
@@ -86,8 +86,6 @@ const RATE = 24000;
 /** Around the base64 of a frame: the JSON is built once, no object, no JSON.stringify of the audio. */
 const APPEND_HEAD = '{"type":"input_audio_buffer.append","audio":"';
 const APPEND_TAIL = '"}';
-/** The longest explanation from a server's error that an error quotes. */
-const DETAIL_CHARS = 200;
 /** The prefix of the subprotocol that carries the key in browsers. */
 const KEY_PROTOCOL = 'openai-insecure-api-key.';
 
@@ -231,7 +229,8 @@ function classifyRealtimeClose(code: number, reason: string): CloseCodeClass | u
 /** A refused upgrade: OpenAI says why in `error.message` of a JSON body. */
 function classifyRealtimeRefusal(status: number, body: string | undefined): RefusalClass | undefined {
   const error = bodyError(body);
-  const explained = error?.message !== undefined ? { detail: `OpenAI says: ${cut(error.message)}` } : {};
+  const explained =
+    error?.message !== undefined ? { detail: `OpenAI says: ${cutDetail(error.message)}` } : {};
   if (status === 401 || status === 403) return { kind: 'auth', retryable: false, ...explained };
   if (status === 400 || status === 404) return { kind: 'protocol', retryable: false, ...explained };
   if (status === 429) {
@@ -242,25 +241,13 @@ function classifyRealtimeRefusal(status: number, body: string | undefined): Refu
 }
 
 function bodyError(body: string | undefined): { message?: string; code?: string } | undefined {
-  if (body === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const error = isRecord(parsed) ? parsed.error : undefined;
-    if (!isRecord(error)) return undefined;
-    return {
-      ...(typeof error.message === 'string' ? { message: error.message } : {}),
-      ...(typeof error.code === 'string' ? { code: error.code } : {}),
-    };
-  } catch {
-    return undefined;
-  }
+  const error = jsonObjectBody(body)?.error;
+  if (!isJsonObject(error)) return undefined;
+  return {
+    ...(typeof error.message === 'string' ? { message: error.message } : {}),
+    ...(typeof error.code === 'string' ? { code: error.code } : {}),
+  };
 }
-
-const cut = (text: string): string =>
-  text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS)}...` : text;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function malformed(detail: string, data: WireMessage): TranscriptionError {
   return protocolError('OpenAI Realtime', detail, data, 'read');
@@ -327,7 +314,7 @@ class RealtimeCodec implements ProtocolCodec {
 
   decode(data: WireMessage): DecodedMessage {
     const message = parseJsonText(data, malformed);
-    if (!isRecord(message) || typeof message.type !== 'string') throw malformed('no "type"', data);
+    if (!isJsonObject(message) || typeof message.type !== 'string') throw malformed('no "type"', data);
     switch (message.type) {
       case 'session.updated':
         return READY;
@@ -402,10 +389,10 @@ class RealtimeCodec implements ProtocolCodec {
 
   private onError(message: Record<string, unknown>, data: WireMessage): DecodedMessage {
     const error = message.error;
-    if (!isRecord(error)) throw malformed('an error event without an "error" object', data);
+    if (!isJsonObject(error)) throw malformed('an error event without an "error" object', data);
     const code = typeof error.code === 'string' ? error.code : '';
     const type = typeof error.type === 'string' ? error.type : '';
-    const text = typeof error.message === 'string' ? cut(error.message) : '(no message)';
+    const text = typeof error.message === 'string' ? cutDetail(error.message) : '(no message)';
     const eventId = typeof error.event_id === 'string' ? error.event_id : undefined;
     // A commit of an empty buffer (server VAD committed it all already) answers that commit: nothing to add.
     if (code === 'input_audio_buffer_commit_empty' && eventId !== undefined) {
@@ -429,8 +416,8 @@ class RealtimeCodec implements ProtocolCodec {
   }
 
   private failed(message: Record<string, unknown>): TranscriptionError {
-    const error = isRecord(message.error) ? message.error : {};
-    const text = typeof error.message === 'string' ? cut(error.message) : '(no message)';
+    const error = isJsonObject(message.error) ? message.error : {};
+    const text = typeof error.message === 'string' ? cutDetail(error.message) : '(no message)';
     const id = typeof message.item_id === 'string' ? message.item_id : '?';
     // Its audio is not finalised: a new connection sends it again.
     return new TranscriptionError(`OpenAI could not transcribe item ${id} (${text})`, {

@@ -3,6 +3,8 @@
  * ones the server cannot take.
  */
 
+import { isJsonObject } from '../protocols/json-text.js';
+
 /** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
 export const CloseCode = {
   normal: 1000,
@@ -41,10 +43,6 @@ export interface Refusal {
 function preview(text: string): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > 24 ? `${flat.slice(0, 24)}...` : flat;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function malformed(reason: string): Refusal {
@@ -110,7 +108,7 @@ export function parseClientMessage(text: string): ClientMessage | Refusal {
       reason: `malformed message, not JSON: "${preview(text)}"`,
     };
   }
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     return {
       type: 'refusal',
       code: CloseCode.unsupportedData,
@@ -131,7 +129,7 @@ export function parseClientMessage(text: string): ClientMessage | Refusal {
   }
   if ('config' in value) {
     const config = value.config;
-    if (!isRecord(config)) return malformed('expected an object');
+    if (!isJsonObject(config)) return malformed('expected an object');
     return readConfig(config);
   }
   const keys = Object.keys(value).slice(0, 3).join(', ') || 'none';

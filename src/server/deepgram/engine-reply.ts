@@ -5,6 +5,8 @@
  * when one ended.
  */
 
+import { isJsonObject } from '../../protocols/json-text.js';
+
 /** A word as an engine gives it: seconds from the start of that engine session. */
 export interface EngineWord {
   readonly word: string;
@@ -17,13 +19,9 @@ export type EngineReply =
   | { readonly kind: 'partial'; readonly text: string }
   | { readonly kind: 'final'; readonly text: string; readonly words: readonly EngineWord[] };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function engineWord(value: unknown): EngineWord {
   if (
-    isRecord(value) &&
+    isJsonObject(value) &&
     typeof value.word === 'string' &&
     typeof value.start === 'number' &&
     typeof value.end === 'number'
@@ -42,7 +40,7 @@ export function parseEngineReply(json: string): EngineReply {
   } catch {
     throw new Error(`the engine replied with something that is not JSON: ${json.slice(0, 40)}`);
   }
-  if (!isRecord(value)) throw new Error('the engine replied with something that is not an object');
+  if (!isJsonObject(value)) throw new Error('the engine replied with something that is not an object');
   if (typeof value.partial === 'string') return { kind: 'partial', text: value.partial };
   if (typeof value.text === 'string') {
     const words = Array.isArray(value.result) ? value.result.map(engineWord) : [];

@@ -4,6 +4,8 @@
  * error (the session stays open, as OpenAI's does).
  */
 
+import { isJsonObject } from '../../protocols/json-text.js';
+
 /** Largest `audio` an append may carry, decoded: 15 MiB, as OpenAI documents. */
 export const MAX_APPEND_BYTES = 15 * 1024 * 1024;
 
@@ -22,9 +24,6 @@ export type ClientEvent =
       readonly param: string | null;
       readonly message: string;
     };
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Event types of speech-to-speech sessions: not part of a transcription session. */
 const NOT_TRANSCRIPTION = new Set([
@@ -49,7 +48,7 @@ export function parseClientEvent(text: string): ClientEvent {
       message: 'We could not parse the JSON body of your request. (HINT: send every event as JSON text.)',
     };
   }
-  if (!isRecord(value) || typeof value.type !== 'string') {
+  if (!isJsonObject(value) || typeof value.type !== 'string') {
     return {
       type: 'unreadable',
       code: 'missing_required_parameter',

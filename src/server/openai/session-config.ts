@@ -5,6 +5,8 @@
  * updated field by field from what an update gives.
  */
 
+import { isJsonObject } from '../../protocols/json-text.js';
+
 /** The rate OpenAI's `audio/pcm` input takes; the only one. */
 export const OPENAI_PCM_RATE = 24000;
 
@@ -78,9 +80,6 @@ export interface ConfigRefusal {
   readonly param: string;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function refusal(param: string, message: string): ConfigRefusal {
   return { param, message };
 }
@@ -94,7 +93,7 @@ export function applySessionUpdate(
   current: TranscriptionSessionShape,
   session: unknown,
 ): TranscriptionSessionShape | ConfigRefusal {
-  if (!isRecord(session)) return refusal('session', "Invalid type for 'session': expected an object.");
+  if (!isJsonObject(session)) return refusal('session', "Invalid type for 'session': expected an object.");
   if (session.type !== 'transcription') {
     return refusal(
       'session.type',
@@ -104,16 +103,16 @@ export function applySessionUpdate(
   let input = current.audio.input;
   const audio = session.audio;
   if (audio !== undefined) {
-    if (!isRecord(audio))
+    if (!isJsonObject(audio))
       return refusal('session.audio', "Invalid type for 'session.audio': expected an object.");
     const given = audio.input;
     if (given !== undefined) {
-      if (!isRecord(given)) {
+      if (!isJsonObject(given)) {
         return refusal('session.audio.input', "Invalid type for 'session.audio.input': expected an object.");
       }
       const format = given.format;
       if (format !== undefined) {
-        if (!isRecord(format)) {
+        if (!isJsonObject(format)) {
           return refusal(
             'session.audio.input.format',
             "Invalid type for 'session.audio.input.format': expected an object.",
@@ -166,7 +165,7 @@ export function applySessionUpdate(
 function readTranscription(current: TranscriptionShape, given: unknown): TranscriptionShape | ConfigRefusal {
   if (given === undefined) return current;
   const param = 'session.audio.input.transcription';
-  if (!isRecord(given)) return refusal(param, `Invalid type for '${param}': expected an object.`);
+  if (!isJsonObject(given)) return refusal(param, `Invalid type for '${param}': expected an object.`);
   const out: { model: string; language?: string; prompt?: string } = { ...current };
   for (const key of ['model', 'language', 'prompt'] as const) {
     const value = given[key];
@@ -185,7 +184,7 @@ function readTurnDetection(
   if (given === undefined) return current;
   if (given === null) return null;
   const param = 'session.audio.input.turn_detection';
-  if (!isRecord(given)) return refusal(param, `Invalid type for '${param}': expected an object or null.`);
+  if (!isJsonObject(given)) return refusal(param, `Invalid type for '${param}': expected an object or null.`);
   // Semantic VAD is taken as server VAD: the engines cut utterances at pauses either way.
   if (given.type !== 'server_vad' && given.type !== 'semantic_vad') {
     return refusal(
@@ -238,7 +237,7 @@ function readNoiseReduction(
   if (given === undefined) return current;
   if (given === null) return null;
   const param = 'session.audio.input.noise_reduction';
-  if (!isRecord(given)) return refusal(param, `Invalid type for '${param}': expected an object or null.`);
+  if (!isJsonObject(given)) return refusal(param, `Invalid type for '${param}': expected an object or null.`);
   const type = given.type ?? current?.type ?? 'near_field';
   if (type !== 'near_field' && type !== 'far_field') {
     return refusal(
