@@ -87,8 +87,9 @@ describe('FrameStore (properties)', () => {
             expect(store.takeCredit(m.seq)).toBe(0);
           } else if (o.kind === 'send' && model.length > 0) {
             const m = model[0]!;
-            m.sentAt = next;
-            store.markSent(m.seq, next);
+            // Only a frame's first send is its time.
+            expect(store.markFirstSent(m.seq, next)).toBe(Number.isNaN(m.sentAt));
+            if (Number.isNaN(m.sentAt)) m.sentAt = next;
           }
           const held = model.reduce((sum, m) => sum + m.samples.length, 0);
           peakHeld = Math.max(peakHeld, held);

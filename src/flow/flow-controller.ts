@@ -61,6 +61,8 @@ export class FlowController {
   private draining = false;
   private again = false;
   private stopped = false;
+  /** Inside `drain`'s own `demand.consume`. */
+  private consuming = false;
   /** Audio handed out by sources that arrived here; what they handed out and did not arrive is in transit. */
   private arrivedMs = 0;
   private writtenOffMs = 0;
@@ -71,7 +73,10 @@ export class FlowController {
     private readonly settings: FlowSettings,
     private readonly sink: AudioSink,
   ) {
-    const drain = (): void => this.drain();
+    // Its own consumption (in `drain`) changes the demand too: that change asks for nothing new.
+    const drain = (): void => {
+      if (!this.consuming) this.drain();
+    };
     const refill = (): void => this.refill();
     const removeDownstream = settings.demand.onChange(drain);
     const removeUpstream = this.upstream.onChange(refill);
@@ -117,7 +122,7 @@ export class FlowController {
     }
     if (!handedOut && stats.bufferedSamples + frames > this.maxBufferSamples) {
       if (!this.overflowWith(chunk)) return;
-    } else this.enqueue(chunk);
+    } else this.enqueue(chunk, frames, chunkMs);
     this.drain();
   }
 
@@ -198,7 +203,12 @@ export class FlowController {
           this.bufferedMs -= chunkMs;
           stats.bufferedSamples -= frames;
           stats.emittedSamples += frames;
-          demand.consume(chunkMs);
+          this.consuming = true;
+          try {
+            demand.consume(chunkMs);
+          } finally {
+            this.consuming = false;
+          }
           sink.next(chunk);
         }
         if (this.sourceDone && queue.length === 0 && !this.closed) {
@@ -212,12 +222,11 @@ export class FlowController {
     }
   }
 
-  private enqueue(chunk: AudioChunk): void {
-    const frames = frameCount(chunk);
+  private enqueue(chunk: AudioChunk, frames = frameCount(chunk), chunkMs = ms(chunk)): void {
     if (frames === 0) return;
     const { stats } = this.settings;
     this.queue.push(chunk);
-    this.bufferedMs += ms(chunk);
+    this.bufferedMs += chunkMs;
     stats.bufferedSamples += frames;
     if (stats.bufferedSamples > stats.peakBufferedSamples) stats.peakBufferedSamples = stats.bufferedSamples;
   }

@@ -118,8 +118,12 @@ export class FrameStore {
     return this.meta[this.slot(seq) + 3]!;
   }
 
-  markSent(seq: number, at: number): void {
-    this.meta[this.slot(seq) + 3] = at;
+  /** Marks it sent at `at` if it never was; true if so (a first send, not a replay). */
+  markFirstSent(seq: number, at: number): boolean {
+    const i = this.slot(seq) + 3;
+    if (!Number.isNaN(this.meta[i]!)) return false;
+    this.meta[i] = at;
+    return true;
   }
 
   /** Drops the first `samples` of a frame (finalised audio), which now starts `ms` later. */

@@ -68,6 +68,8 @@ export class Sender {
   private stopKeepAlive: (() => void) | undefined;
   private pumping = false;
   private pumpScheduled = false;
+  /** This connection's socket cannot batch, and passes need not wait for a virtual clock: see `frameAdded`. */
+  private sendsAtOnce = false;
   /** Passes run in a plain microtask, unless a virtual clock must see them (see `pump`). */
   private readonly microtasks: boolean;
   private readonly pumpMicrotask = (): void => this.pumpTask();
@@ -103,6 +105,7 @@ export class Sender {
   attach(connection: Connection, codec: ProtocolCodec): void {
     this.connection = connection;
     this.codec = codec;
+    this.sendsAtOnce = this.microtasks && !connection.batches;
     this.endSentHere = false;
     this.endsAwaited = 0;
     this.pacedFromAt = Number.NaN;
@@ -129,6 +132,7 @@ export class Sender {
   detach(): void {
     this.connection = undefined;
     this.codec = undefined;
+    this.sendsAtOnce = false;
     this.endSentHere = false;
     this.endsAwaited = 0;
     this.stopKeepAlive?.();
@@ -142,6 +146,23 @@ export class Sender {
     this.detach();
     this.pumpScheduled = false;
     this.pumpAction?.unsubscribe();
+  }
+
+  /**
+   * A frame was handed over. Where a socket writes each message alone anyway
+   * (the browser's WebSocket), a pass waiting for the end of the burst gains
+   * nothing and costs a microtask per frame: the frame goes out now.
+   */
+  frameAdded(): void {
+    if (!this.sendsAtOnce || this.pumping || this.pumpScheduled) {
+      this.pump();
+      return;
+    }
+    try {
+      this.pass();
+    } catch (error) {
+      this.host.sendFailed(error);
+    }
   }
 
   /** Sends control messages now, after the frames handed over before them (a flush). */
@@ -204,25 +225,25 @@ export class Sender {
       const store = ledger.store;
       const codec = this.codec;
       const timeline = this.timeline;
-      while (
-        this.ready &&
-        codec !== undefined &&
-        this.connection !== undefined &&
-        this.connection.bufferedAmount < highWaterBytes
-      ) {
+      // The socket's buffer is read once per frame (a call into the platform each time).
+      while (this.ready && codec !== undefined && this.connection !== undefined) {
         const seq = ledger.sendNext;
         if (seq === store.end) {
-          if (this.audioDone && !this.endSentHere) this.sendEnd(codec);
+          if (this.audioDone && !this.endSentHere && this.connection.bufferedAmount < highWaterBytes) {
+            this.sendEnd(codec);
+          }
           break;
         }
+        const buffered = this.connection.bufferedAmount;
+        if (buffered >= highWaterBytes) break;
         if (this.realtime && !this.paceAllows(store.startMs(seq))) break;
         ledger.sendNext = seq + 1;
         let samples = store.samples(seq);
-        timeline.sentEndMs = store.endMs(seq);
-        if (Number.isNaN(store.sentAt(seq))) {
-          store.markSent(seq, scheduler.now());
+        const endMs = store.endMs(seq);
+        timeline.sentEndMs = endMs;
+        if (store.markFirstSent(seq, scheduler.now())) {
           this.sent.frames += 1;
-          this.sent.ms += store.endMs(seq) - store.startMs(seq);
+          this.sent.ms += endMs - store.startMs(seq);
           this.sent.bytes += samples.byteLength;
         }
         if (this.drainCredit) {
@@ -240,7 +261,7 @@ export class Sender {
         // Only a send that may take the socket to its high-water mark needs to say when it
         // has left (to resume the loop); a callback on every frame was a second pass per frame.
         // The margin covers the WebSocket frame header.
-        if (this.connection.bufferedAmount + size + 64 >= highWaterBytes) {
+        if (buffered + size + 64 >= highWaterBytes) {
           this.connection.send(data, this.onSent);
         } else this.connection.send(data);
       }

@@ -510,7 +510,7 @@ export class TranscriptionSession implements SenderHost {
   /** A frame from flow control (16-bit mono at the server's rate). */
   next(frame: AudioChunk): void {
     this.ledger.append(frame);
-    this.sender.pump();
+    this.sender.frameAdded();
   }
 
   /** The audio failed (the source, a bad format, an overflow with policy 'error'). */

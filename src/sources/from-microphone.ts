@@ -243,7 +243,7 @@ export function fromMicrophone(options: FromMicrophoneOptions = {}): MicrophoneS
         };
         latest = stats;
         subscriber.next({ format, samples: message.samples });
-        levels.next(message.level);
+        if (levels.observed) levels.next(message.level);
       } else {
         stats = { ...stats, capturedFrames, capturedMs: (capturedFrames * 1000) / stats.contextSampleRate };
         latest = stats;

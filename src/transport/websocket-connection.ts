@@ -39,6 +39,8 @@ export interface Connection {
   close(code?: number, reason?: string): void;
   /** Runs `sends` so that what it sends leaves in as few writes as the platform allows. */
   batch(sends: () => void): void;
+  /** Whether `batch` gathers writes (the Node driver) or only runs `sends` (the browser's WebSocket). */
+  readonly batches: boolean;
 }
 
 /** What a connection Observable emits. */
@@ -65,6 +67,10 @@ class DriverConnection implements Connection {
 
   close(code = 1000, reason = ''): void {
     this.driver!.close(code, reason);
+  }
+
+  get batches(): boolean {
+    return this.driver!.batch !== undefined;
   }
 
   batch(sends: () => void): void {
