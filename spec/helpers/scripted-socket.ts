@@ -25,6 +25,8 @@ export interface ScriptedVoskOptions {
   readonly replyAfter?: number;
   /** The reply to the n-th audio frame (1-based); default a growing partial "w1 w2 ...". */
   readonly reply?: (n: number) => string;
+  /** From this audio frame (1-based) on, the first connection answers nothing: a stall. */
+  readonly silentFrom?: number;
   /** The reply to EOF. */
   readonly final?: string;
   /**
@@ -75,6 +77,8 @@ export function scriptedVosk(
         const n = isEof ? 0 : ++audioFrames;
         scheduler.schedule(() => {
           if (closed) return;
+          if (connection === 0 && options.silentFrom !== undefined && (isEof || n >= options.silentFrom))
+            return;
           const closeAt = Array.isArray(options.closeAt)
             ? options.closeAt[connection]
             : connection === 0

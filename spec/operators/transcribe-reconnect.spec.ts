@@ -72,6 +72,33 @@ describe('transcribe reconnects (marbles)', () => {
     });
   });
 
+  it('finds a connection that stops answering dead exactly deadAfterMs after the last message heard', () => {
+    const test = scheduler();
+    test.run(({ cold, flush }) => {
+      test.maxFrames = 20_000;
+      // Frames at 10, 110, 210 and 310 ms, each answered 150 ms later (so one is always awaited)
+      // until the fourth: nothing after 360.
+      const peer = scriptedVosk(test, { silentFrom: 4, replyAfter: 150 });
+      let failedAt = Number.NaN;
+      let failure: unknown;
+      cold('10ms a 99ms b 99ms c 99ms d', { a: ms100(1), b: ms100(2), c: ms100(3), d: ms100(4) })
+        .pipe(
+          transcribe({ url: 'ws://test', socketFactory: peer.factory, deadAfterMs: 1000, reconnect: false }),
+        )
+        .subscribe({
+          error: (error: unknown) => {
+            failedAt = test.now();
+            failure = error;
+          },
+        });
+      flush();
+      // Not on a grid of periodic checks (those came every 250 ms from the open at 1 ms: 1,501).
+      expect(failedAt).toBe(360 + 1000);
+      expect(failure).toMatchObject({ kind: 'timeout', retryable: true });
+      expect(String((failure as Error).message)).toContain('no reply from the server for 1000 ms');
+    });
+  });
+
   it('does not retry when reconnect is off, and honours a user classification of close codes', () => {
     const test = scheduler();
     test.run(({ cold, expectObservable }) => {

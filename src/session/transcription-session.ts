@@ -29,7 +29,7 @@ import type {
   TranscriptionProtocol,
 } from '../protocols/protocol.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
-import { repeatEvery } from '../timers/repeat-every.js';
+import { repeatAfter } from '../timers/repeat-every.js';
 import type { TranscriptEvent } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
 import { type Connection, openConnection } from '../transport/websocket-connection.js';
@@ -413,27 +413,36 @@ export class TranscriptionSession implements SenderHost {
     return this.timeline.sentEndMs > this.timeline.answeredMs;
   }
 
-  /** A connection awaiting answers that hears nothing for deadAfterMs is dead (no FIN needed). */
+  /**
+   * A connection awaiting answers that hears nothing for deadAfterMs is dead (no FIN needed).
+   * While nothing is awaited the silence clock restarts at each check (every quarter of
+   * deadAfterMs, at most a second); while answers are awaited the next check is when the
+   * silence would first reach deadAfterMs, so a stream whose server answers wakes it once
+   * per deadAfterMs, not every second (a timer task costs a browser's main thread as much
+   * as a frame).
+   */
   private watchForSilence(): void {
     if (!this.watchesAnswers) return;
-    const every = Math.max(10, Math.min(1000, this.config.deadAfterMs / 4));
-    const check = (): void => {
+    const { deadAfterMs, scheduler } = this.config;
+    const idleEvery = Math.max(10, Math.min(1000, deadAfterMs / 4));
+    const check = (): number | undefined => {
+      const now = scheduler.now();
       if (!this.awaitingAnswer()) {
-        this.lastHeard = this.config.scheduler.now();
-        return;
+        this.lastHeard = now;
+        return idleEvery;
       }
-      if (this.config.scheduler.now() - this.lastHeard >= this.config.deadAfterMs) {
-        const what = this.awaitingAudioAnswer() ? 'audio' : 'end-of-stream';
-        this.onLost(
-          new TranscriptionError(
-            `no reply from the server for ${this.config.deadAfterMs} ms with ${what} awaiting one: the connection is dead`,
-            { kind: 'timeout', retryable: true },
-          ),
-        );
-      }
+      const silentMs = now - this.lastHeard;
+      if (silentMs < deadAfterMs) return deadAfterMs - silentMs;
+      const what = this.awaitingAudioAnswer() ? 'audio' : 'end-of-stream';
+      this.onLost(
+        new TranscriptionError(
+          `no reply from the server for ${deadAfterMs} ms with ${what} awaiting one: the connection is dead`,
+          { kind: 'timeout', retryable: true },
+        ),
+      );
+      return undefined;
     };
-    // A periodic check on the session's scheduler (a marble test's virtual clock, too).
-    this.stopDeadCheck = repeatEvery(this.config.scheduler, every, check);
+    this.stopDeadCheck = repeatAfter(scheduler, idleEvery, check);
   }
 
   /**

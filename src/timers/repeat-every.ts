@@ -26,3 +26,24 @@ export function repeatEvery(
   (timer as { unref?: () => void }).unref?.();
   return () => clearInterval(timer);
 }
+
+/**
+ * Runs `task` after `firstMs`, then again after each delay it returns, until
+ * it returns undefined or the function returned here is called. On
+ * `scheduler` (its virtual clock in a test).
+ */
+export function repeatAfter(
+  scheduler: SchedulerLike,
+  firstMs: number,
+  task: () => number | undefined,
+): () => void {
+  let stopped = false;
+  const action = scheduler.schedule(function again(this: SchedulerAction<unknown>) {
+    const next = task();
+    if (!stopped && next !== undefined) this.schedule(undefined, next);
+  }, firstMs);
+  return () => {
+    stopped = true;
+    action.unsubscribe();
+  };
+}
