@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AudioChunk, AudioFormat } from '../../src/audio/audio-format.js';
 import { transcribe } from '../../src/operators/transcribe.js';
 import { VOSK_EOF, vosk } from '../../src/protocols/vosk.js';
+import type { SocketFactory } from '../../src/transport/socket-driver.js';
 import { scriptedVosk } from '../helpers/scripted-socket.js';
 
 const MONO_16K: AudioFormat = { sampleRate: 16000, channels: 1, encoding: 'pcm_s16le' };
@@ -89,6 +90,42 @@ describe('transcribe (marbles, against a scripted Vosk peer)', () => {
       // 3,200-byte frames against 6,400 bytes: two in the socket at a time, the rest as they drain.
       const audioSends = peer.log.sentAt.filter((_, i) => typeof peer.log.sent[i] !== 'string');
       expect(audioSends).toEqual([1, 1, 5, 5, 9, 9]);
+    });
+  });
+
+  it('reads the socket buffer about once per half high-water mark of audio, and never sends past the mark', () => {
+    const test = scheduler();
+    test.run(({ cold, flush }) => {
+      const peer = scriptedVosk(test, { sentAfter: 20, replyAfter: 1, reply: () => '{"partial": ""}' });
+      let reads = 0;
+      const heldAtSend: number[] = [];
+      const factory: SocketFactory = (url, options, handlers) => {
+        const inner = peer.factory(url, options, handlers);
+        return {
+          send(data, onSent) {
+            if (typeof data !== 'string') heldAtSend.push(inner.bufferedAmount);
+            inner.send(data, onSent);
+          },
+          get bufferedAmount() {
+            reads += 1;
+            return inner.bufferedAmount;
+          },
+          close: (code, reason) => inner.close(code, reason),
+          terminate: () => inner.terminate(),
+        };
+      };
+      // 40 frames of 3,200 bytes at once: 130 KB against a 64 KiB mark, draining 20 ms after each send.
+      const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN';
+      const audio = cold(`-(${letters}|)`, Object.fromEntries([...letters].map((l) => [l, ms100])));
+      audio.pipe(transcribe({ url: 'ws://test', socketFactory: factory, windowMs: 10_000 })).subscribe();
+      flush();
+      expect(heldAtSend).toHaveLength(40);
+      // A frame goes only while the socket holds less than the mark (it may then pass it by one frame).
+      for (const held of heldAtSend) expect(held).toBeLessThan(64 * 1024);
+      // A read per frame is 42 here. The first 32 KiB go on one read; over half the mark, where
+      // the socket's real level decides, each frame reads it.
+      expect(reads).toBeLessThanOrEqual(24);
+      expect(reads).toBeGreaterThan(0);
     });
   });
 

@@ -19,6 +19,8 @@ export class Pcm16Normaliser {
   private input: AudioFormat | undefined;
   private output: AudioFormat | undefined;
   private resampler: Resampler | undefined;
+  /** The input is in the output format already: chunks pass as they are. */
+  private passThrough = false;
 
   /**
    * `sampleRate`: the rate to resample to; by default the input's rate is kept.
@@ -46,14 +48,15 @@ export class Pcm16Normaliser {
       if (sampleRate !== chunk.format.sampleRate) {
         this.resampler = new Resampler(chunk.format.sampleRate, sampleRate);
       }
+      this.passThrough = sameFormat(chunk.format, this.output);
     } else if (input !== chunk.format && !sameFormat(input, chunk.format)) {
       throw badAudio(
         `${this.where}: the audio changed format mid-stream, from ${describeFormat(input)} to ${describeFormat(chunk.format)}`,
       );
     }
+    if (this.passThrough) return chunk;
     const from = this.input!;
     const output = this.output!;
-    if (sameFormat(from, output)) return chunk;
     let samples: Int16Array;
     if (this.resampler !== undefined) {
       samples = floatToInt16(this.resampler.process(downmixToFloat(chunk.samples, from.channels)));

@@ -74,8 +74,12 @@ export class FlowController {
     private readonly sink: AudioSink,
   ) {
     // Its own consumption (in `drain`) changes the demand too: that change asks for nothing new.
+    // Nor does any change while nothing waits here, no source can be asked and none has ended
+    // (a live source's stream, where every reply's credit would otherwise run a drain for nothing).
     const drain = (): void => {
-      if (!this.consuming) this.drain();
+      if (this.consuming) return;
+      if (this.queue.length === 0 && this.upstream.claims === 0 && !this.sourceDone) return;
+      this.drain();
     };
     const refill = (): void => this.refill();
     const removeDownstream = settings.demand.onChange(drain);

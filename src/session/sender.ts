@@ -7,6 +7,7 @@ import {
 } from 'rxjs';
 import type { Demand } from '../flow/demand.js';
 import type { ProtocolCodec, TranscriptionProtocol } from '../protocols/protocol.js';
+import { clockOf, inVirtualTime } from '../timers/clock-of.js';
 import { repeatEvery } from '../timers/repeat-every.js';
 import type { WireMessage } from '../transport/socket-driver.js';
 import type { Connection } from '../transport/websocket-connection.js';
@@ -68,6 +69,13 @@ export class Sender {
   private stopKeepAlive: (() => void) | undefined;
   private pumping = false;
   private pumpScheduled = false;
+  /**
+   * At least what the socket holds: its last reading plus what was sent since (Infinity: read it
+   * next). Its buffer only shrinks on its own, so the bound is safe; the socket is asked again
+   * only once the bound reaches half the high-water mark (a read is a call into the platform,
+   * about 5 µs of a browser's main thread).
+   */
+  private bufferedBound = Number.POSITIVE_INFINITY;
   /** This connection's socket cannot batch, and passes need not wait for a virtual clock: see `frameAdded`. */
   private sendsAtOnce = false;
   /** Passes run in a plain microtask, unless a virtual clock must see them (see `pump`). */
@@ -81,6 +89,8 @@ export class Sender {
     })(this);
   private readonly passBound = (): void => this.pass();
   private readonly onSent = (): void => this.pump();
+  /** The session's clock (see `clockOf`). */
+  private readonly now: () => number;
 
   constructor(
     private readonly ledger: ReplayLedger,
@@ -91,6 +101,7 @@ export class Sender {
   ) {
     const protocol = config.protocol;
     this.microtasks = config.scheduler === asyncScheduler && !inVirtualTime();
+    this.now = clockOf(config.scheduler);
     this.drainCredit = protocol.credit === 'drain';
     this.realtime = protocol.realtime === true;
     this.minSamples = Math.ceil(((protocol.frameLimitsMs?.min ?? 0) * protocol.sampleRate) / 1000);
@@ -109,10 +120,10 @@ export class Sender {
     this.endSentHere = false;
     this.endsAwaited = 0;
     this.pacedFromAt = Number.NaN;
-    for (const data of codec.start()) connection.send(data);
+    for (const data of codec.start()) this.sendOther(connection, data);
     const keepAlive = this.config.protocol.keepAlive;
     if (keepAlive !== undefined) {
-      this.lastAudioAt = this.config.scheduler.now();
+      this.lastAudioAt = this.now();
       this.stopKeepAlive = repeatEvery(this.config.scheduler, Math.max(10, keepAlive.idleMs / 3), () =>
         this.keepAlive(keepAlive.message, keepAlive.idleMs),
       );
@@ -133,6 +144,7 @@ export class Sender {
     this.connection = undefined;
     this.codec = undefined;
     this.sendsAtOnce = false;
+    this.bufferedBound = Number.POSITIVE_INFINITY;
     this.endSentHere = false;
     this.endsAwaited = 0;
     this.stopKeepAlive?.();
@@ -170,17 +182,30 @@ export class Sender {
     const connection = this.connection;
     if (connection === undefined) return false;
     this.pass();
-    for (const data of messages) connection.send(data);
+    for (const data of messages) this.sendOther(connection, data);
     return true;
   }
 
   private keepAlive(message: WireMessage, idleMs: number): void {
     const connection = this.connection;
     if (connection === undefined || this.endSentHere) return;
-    const now = this.config.scheduler.now();
+    const now = this.now();
     if (now - this.lastAudioAt < idleMs) return;
     this.lastAudioAt = now;
-    connection.send(message);
+    this.sendOther(connection, message);
+  }
+
+  /** A message other than audio: the socket's buffer is read again before the next frame. */
+  private sendOther(connection: Connection, data: WireMessage): void {
+    this.bufferedBound = Number.POSITIVE_INFINITY;
+    connection.send(data);
+  }
+
+  /** At least what the socket holds (see `bufferedBound`). */
+  private socketBuffered(connection: Connection): number {
+    if (this.bufferedBound < this.config.highWaterBytes / 2) return this.bufferedBound;
+    this.bufferedBound = connection.bufferedAmount;
+    return this.bufferedBound;
   }
 
   /**
@@ -220,28 +245,27 @@ export class Sender {
     this.pumping = true;
     let sentAudio = false;
     try {
-      const { highWaterBytes, scheduler } = this.config;
+      const { highWaterBytes } = this.config;
       const ledger = this.ledger;
       const store = ledger.store;
       const codec = this.codec;
       const timeline = this.timeline;
-      // The socket's buffer is read once per frame (a call into the platform each time).
       while (this.ready && codec !== undefined && this.connection !== undefined) {
         const seq = ledger.sendNext;
         if (seq === store.end) {
-          if (this.audioDone && !this.endSentHere && this.connection.bufferedAmount < highWaterBytes) {
+          if (this.audioDone && !this.endSentHere && this.socketBuffered(this.connection) < highWaterBytes) {
             this.sendEnd(codec);
           }
           break;
         }
-        const buffered = this.connection.bufferedAmount;
+        const buffered = this.socketBuffered(this.connection);
         if (buffered >= highWaterBytes) break;
         if (this.realtime && !this.paceAllows(store.startMs(seq))) break;
         ledger.sendNext = seq + 1;
         let samples = store.samples(seq);
         const endMs = store.endMs(seq);
         timeline.sentEndMs = endMs;
-        if (store.markFirstSent(seq, scheduler.now())) {
+        if (store.markFirstSent(seq, this.now())) {
           this.sent.frames += 1;
           this.sent.ms += endMs - store.startMs(seq);
           this.sent.bytes += samples.byteLength;
@@ -261,6 +285,7 @@ export class Sender {
         // Only a send that may take the socket to its high-water mark needs to say when it
         // has left (to resume the loop); a callback on every frame was a second pass per frame.
         // The margin covers the WebSocket frame header.
+        this.bufferedBound = buffered + size + 64;
         if (buffered + size + 64 >= highWaterBytes) {
           this.connection.send(data, this.onSent);
         } else this.connection.send(data);
@@ -268,14 +293,14 @@ export class Sender {
     } finally {
       this.pumping = false;
     }
-    if (sentAudio && this.stopKeepAlive !== undefined) this.lastAudioAt = this.config.scheduler.now();
+    if (sentAudio && this.stopKeepAlive !== undefined) this.lastAudioAt = this.now();
     if (this.drainCredit) this.ledger.release();
     this.host.sendPassed();
   }
 
   /** Real time: a frame goes once the wall time since this connection's first audio has reached its start. */
   private paceAllows(startMs: number): boolean {
-    const now = this.config.scheduler.now();
+    const now = this.now();
     if (Number.isNaN(this.pacedFromAt)) {
       this.pacedFromAt = now;
       this.pacedFromMs = startMs;
@@ -297,7 +322,7 @@ export class Sender {
     this.endSentHere = true;
     for (const data of codec.end()) {
       this.endsAwaited += 1;
-      connection.send(data);
+      this.sendOther(connection, data);
     }
     this.host.endSent();
   }
@@ -308,12 +333,4 @@ function padded(samples: Int16Array, length: number): Int16Array {
   const out = new Int16Array(length);
   out.set(samples);
   return out;
-}
-
-/**
- * Inside a TestScheduler's `run`, the default schedulers keep virtual time
- * (from 0), far from the wall clock's.
- */
-function inVirtualTime(): boolean {
-  return Math.abs(asyncScheduler.now() - Date.now()) > 60_000;
 }

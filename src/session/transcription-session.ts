@@ -29,6 +29,7 @@ import type {
   TranscriptionProtocol,
 } from '../protocols/protocol.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { clockOf } from '../timers/clock-of.js';
 import { repeatAfter } from '../timers/repeat-every.js';
 import type { TranscriptEvent } from '../transcript-event.js';
 import type { SocketFactory, WireMessage } from '../transport/socket-driver.js';
@@ -164,6 +165,8 @@ export class TranscriptionSession implements SenderHost {
   private readyTimer: Subscription | undefined;
 
   private readonly report: (status: SessionStatusUpdate) => void;
+  /** The clock (see `clockOf`): every time the session keeps is on it. */
+  private readonly now: () => number;
 
   constructor(
     /** Counts the sessions of an operator from 1. */
@@ -174,7 +177,8 @@ export class TranscriptionSession implements SenderHost {
     private readonly events: SessionEvents,
   ) {
     const protocol = config.protocol;
-    this.startedAt = config.scheduler.now();
+    this.now = clockOf(config.scheduler);
+    this.startedAt = this.now();
     this.replies = protocol.credit === undefined || protocol.credit === 'replies';
     this.resultCredit = protocol.credit === 'results';
     this.watchesAnswers = this.replies || protocol.answersAudio !== false;
@@ -199,7 +203,7 @@ export class TranscriptionSession implements SenderHost {
     const flow = this.flow;
     const sent = this.sender.sent;
     return {
-      at: this.config.scheduler.now(),
+      at: this.now(),
       session: this.id,
       state: this.state,
       audioSentMs: sent.ms,
@@ -304,7 +308,7 @@ export class TranscriptionSession implements SenderHost {
       {
         open: (connection) => this.onOpen(connection),
         message: (data) => {
-          this.lastHeard = this.config.scheduler.now();
+          this.lastHeard = this.now();
           this.onMessage(data);
         },
         end: () => {
@@ -376,7 +380,7 @@ export class TranscriptionSession implements SenderHost {
     this.connection = connection;
     this.opened += 1;
     if (this.opened > 1) this.tallies.reconnects += 1;
-    this.openedAt = this.lastHeard = this.config.scheduler.now();
+    this.openedAt = this.lastHeard = this.now();
     // Open is not yet a success: the retry budget waits for progress (ReconnectPolicy).
     this.report({ state: 'open', connections: this.opened });
     // The new connection starts where the unfinalised audio starts; it goes first.
@@ -426,7 +430,7 @@ export class TranscriptionSession implements SenderHost {
     const { deadAfterMs, scheduler } = this.config;
     const idleEvery = Math.max(10, Math.min(1000, deadAfterMs / 4));
     const check = (): number | undefined => {
-      const now = scheduler.now();
+      const now = this.now();
       if (!this.awaitingAnswer()) {
         this.lastHeard = now;
         return idleEvery;
@@ -453,7 +457,7 @@ export class TranscriptionSession implements SenderHost {
   private maybeRotate(): void {
     const limit = this.config.maxConnectionMs;
     if (limit === undefined || this.connection === undefined || this.sender.audioDone) return;
-    if (this.config.scheduler.now() - this.openedAt < limit) return;
+    if (this.now() - this.openedAt < limit) return;
     this.policy.release();
     this.detach();
     this.connect('rotation');
@@ -746,7 +750,7 @@ export class TranscriptionSession implements SenderHost {
     if (result.type === 'partial') {
       const event = timeline.partial(result);
       if (event === undefined) return;
-      this.firstPartialAt ??= this.config.scheduler.now();
+      this.firstPartialAt ??= this.now();
       this.subscriber.next(event);
       return;
     }
@@ -755,7 +759,7 @@ export class TranscriptionSession implements SenderHost {
       // Latency: from sending the frame that holds the utterance's last audio to now.
       const sentAt = this.ledger.sentAtOfFrameEndingBy(event?.endMs ?? settledMs);
       if (!Number.isNaN(sentAt) && event !== undefined) {
-        const latency = this.config.scheduler.now() - sentAt;
+        const latency = this.now() - sentAt;
         this.latencies.record(latency);
         this.events.finalLatency(latency);
       }
