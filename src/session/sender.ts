@@ -1,13 +1,12 @@
 import {
   asapScheduler,
-  asyncScheduler,
   type SchedulerAction,
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
 import type { Demand } from '../flow/demand.js';
 import type { ProtocolCodec, TranscriptionProtocol } from '../protocols/protocol.js';
-import { clockOf, inVirtualTime } from '../timers/clock-of.js';
+import { clockOf, onWallClock } from '../timers/clock-of.js';
 import { repeatEvery } from '../timers/repeat-every.js';
 import type { WireMessage } from '../transport/socket-driver.js';
 import type { Connection } from '../transport/websocket-connection.js';
@@ -100,7 +99,7 @@ export class Sender {
     private readonly host: SenderHost,
   ) {
     const protocol = config.protocol;
-    this.microtasks = config.scheduler === asyncScheduler && !inVirtualTime();
+    this.microtasks = onWallClock(config.scheduler);
     this.now = clockOf(config.scheduler);
     this.drainCredit = protocol.credit === 'drain';
     this.realtime = protocol.realtime === true;
@@ -170,11 +169,8 @@ export class Sender {
       this.pump();
       return;
     }
-    try {
-      this.pass();
-    } catch (error) {
-      this.host.sendFailed(error);
-    }
+    this.pumpScheduled = true;
+    this.pumpTask();
   }
 
   /** Sends control messages now, after the frames handed over before them (a flush). */
@@ -286,7 +282,7 @@ export class Sender {
         // has left (to resume the loop); a callback on every frame was a second pass per frame.
         // The margin covers the WebSocket frame header.
         this.bufferedBound = buffered + size + 64;
-        if (buffered + size + 64 >= highWaterBytes) {
+        if (this.bufferedBound >= highWaterBytes) {
           this.connection.send(data, this.onSent);
         } else this.connection.send(data);
       }

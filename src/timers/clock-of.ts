@@ -8,13 +8,13 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
  * (docs/performance.md, "Main thread in the browser").
  */
 export function clockOf(scheduler: SchedulerLike): () => number {
-  return scheduler === asyncScheduler && !inVirtualTime() ? Date.now : () => scheduler.now();
+  return onWallClock(scheduler) ? Date.now : () => scheduler.now();
 }
 
 /**
- * Inside a TestScheduler's `run`, the default schedulers keep virtual time
- * (from 0), far from the wall clock's.
+ * The default scheduler, outside a TestScheduler's `run` (inside it the
+ * default schedulers keep virtual time from 0, far from the wall clock's).
  */
-export function inVirtualTime(): boolean {
-  return Math.abs(asyncScheduler.now() - Date.now()) > 60_000;
+export function onWallClock(scheduler: SchedulerLike): boolean {
+  return scheduler === asyncScheduler && Math.abs(asyncScheduler.now() - Date.now()) <= 60_000;
 }

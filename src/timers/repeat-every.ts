@@ -12,15 +12,10 @@ export function repeatEvery(
   task: () => void,
 ): () => void {
   if (scheduler !== undefined) {
-    let stopped = false;
-    const action = scheduler.schedule(function repeat(this: SchedulerAction<unknown>) {
+    return repeatAfter(scheduler, periodMs, () => {
       task();
-      if (!stopped) this.schedule(undefined, periodMs);
-    }, periodMs);
-    return () => {
-      stopped = true;
-      action.unsubscribe();
-    };
+      return periodMs;
+    });
   }
   const timer = setInterval(task, periodMs);
   (timer as { unref?: () => void }).unref?.();
