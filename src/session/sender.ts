@@ -1,9 +1,4 @@
-import {
-  asapScheduler,
-  type SchedulerAction,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
+import { asapScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Demand } from '../flow/demand.js';
 import type { ProtocolCodec, TranscriptionProtocol } from '../protocols/protocol.js';
 import { clockOf, onWallClock } from '../timers/clock-of.js';
