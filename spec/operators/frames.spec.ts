@@ -101,6 +101,21 @@ describe('frames (copies)', () => {
     expect(out.map((f) => f.offset)).toEqual([0, 1600]);
     expect(Array.from(out[1]!.samples.subarray(0, 3))).toEqual([1600, 1601, 1602]);
   });
+
+  it('hands the whole frames inside a chunk on as views of it, and copies only a frame that spans two', async () => {
+    // 2.5 frames, then 1.5: frames 1-2 lie in the first chunk, 3 spans both, 4 lies in the second.
+    const first = chunk(4000, 0);
+    const second = chunk(2400, 4000);
+    const out = await lastValueFrom(from([first, second]).pipe(frames({ durationMs: 100 }), toArray()));
+    expect(sizes(out)).toEqual([1600, 1600, 1600, 1600]);
+    expect(out[0]!.samples.buffer).toBe(first.samples.buffer);
+    expect(out[1]!.samples.buffer).toBe(first.samples.buffer);
+    expect(out[1]!.samples.byteOffset).toBe(first.samples.byteOffset + 1600 * 2);
+    expect(out[2]!.samples.buffer).not.toBe(first.samples.buffer);
+    expect(out[2]!.samples.buffer).not.toBe(second.samples.buffer);
+    expect(out[3]!.samples.buffer).toBe(second.samples.buffer);
+    expect(out.map((f) => f.samples[0])).toEqual([0, 1600, 3200, 4800]);
+  });
 });
 
 describe('frames (properties)', () => {

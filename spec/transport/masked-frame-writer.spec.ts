@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maskGenerator } from '../../src/transport/frame-mask.js';
 import { type ByteSocket, MaskedFrameWriter, maskInto } from '../../src/transport/masked-frame-writer.js';
+import { nativeMask } from '../../src/transport/native-mask.js';
 
 /** Parses client frames as a server does (RFC 6455 5.2): payloads unmasked, in order. */
 function parseFrames(wire: Uint8Array): { payloads: Uint8Array[]; masks: string[] } {
@@ -68,51 +69,57 @@ const sizes = fc.oneof(
 );
 
 describe('MaskedFrameWriter', () => {
-  it('writes frames a server reads back byte for byte, whatever the sizes, offsets, batches and stalls', () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            size: sizes,
-            offset: fc.integer({ min: 0, max: 7 }),
-            flushAfter: fc.boolean(),
-            full: fc.boolean(),
-          }),
-          { minLength: 1, maxLength: 12 },
+  it.each([
+    ['in JavaScript', undefined],
+    ['with the addon', nativeMask()],
+  ])(
+    'writes frames a server reads back byte for byte, whatever the sizes, offsets, batches and stalls (%s)',
+    (_, fastMask) => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              size: sizes,
+              offset: fc.integer({ min: 0, max: 7 }),
+              flushAfter: fc.boolean(),
+              full: fc.boolean(),
+            }),
+            { minLength: 1, maxLength: 12 },
+          ),
+          fc.integer({ min: 1, max: 2 ** 31 }),
+          (frames, seed) => {
+            const socket = new FakeSocket();
+            const writer = new MaskedFrameWriter(maskGenerator(), fastMask);
+            const sent: Uint8Array[] = [];
+            let x = seed;
+            for (const { size, offset, flushAfter, full } of frames) {
+              // A view at an odd place of a larger buffer, as a frame store hands out.
+              const backing = new Uint8Array(size + 8);
+              for (let i = 0; i < backing.length; i++) {
+                x = (x * 1_103_515_245 + 12_345) >>> 0;
+                backing[i] = x >>> 24;
+              }
+              const payload = backing.subarray(offset, offset + size);
+              const before = payload.slice();
+              writer.append(payload);
+              expect(same(payload, before)).toBe(true); // only read
+              sent.push(before);
+              if (flushAfter) {
+                socket.full = full;
+                writer.flush(socket);
+              }
+            }
+            writer.flush(socket);
+            const { payloads } = parseFrames(socket.bytes());
+            expect(payloads.length).toBe(sent.length);
+            expect(payloads.every((p, i) => same(p, sent[i]!))).toBe(true);
+            expect(writer.pending).toBe(0);
+          },
         ),
-        fc.integer({ min: 1, max: 2 ** 31 }),
-        (frames, seed) => {
-          const socket = new FakeSocket();
-          const writer = new MaskedFrameWriter(maskGenerator());
-          const sent: Uint8Array[] = [];
-          let x = seed;
-          for (const { size, offset, flushAfter, full } of frames) {
-            // A view at an odd place of a larger buffer, as a frame store hands out.
-            const backing = new Uint8Array(size + 8);
-            for (let i = 0; i < backing.length; i++) {
-              x = (x * 1_103_515_245 + 12_345) >>> 0;
-              backing[i] = x >>> 24;
-            }
-            const payload = backing.subarray(offset, offset + size);
-            const before = payload.slice();
-            writer.append(payload);
-            expect(same(payload, before)).toBe(true); // only read
-            sent.push(before);
-            if (flushAfter) {
-              socket.full = full;
-              writer.flush(socket);
-            }
-          }
-          writer.flush(socket);
-          const { payloads } = parseFrames(socket.bytes());
-          expect(payloads.length).toBe(sent.length);
-          expect(payloads.every((p, i) => same(p, sent[i]!))).toBe(true);
-          expect(writer.pending).toBe(0);
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+        { numRuns: 200 },
+      );
+    },
+  );
 
   it('reuses its buffer only once the socket has handed all of it on', () => {
     const socket = new FakeSocket();
@@ -176,5 +183,47 @@ describe('MaskedFrameWriter', () => {
         },
       ),
     );
+  });
+});
+
+describe('nativeMask', () => {
+  it('finds the bufferutil addon this package installs, and masks as maskInto does at any alignment', () => {
+    const mask = nativeMask();
+    expect(mask).toBeTypeOf('function');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 4000 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        (bytes, sourceShift, at, maskBytes) => {
+          const source = new Uint8Array(bytes.length + 4).subarray(sourceShift, sourceShift + bytes.length);
+          source.set(bytes);
+          const fast = new Uint8Array(bytes.length + 8);
+          const slow = new Uint8Array(bytes.length + 8);
+          mask!(source, maskBytes, fast, at);
+          maskInto(source, maskBytes, slow, at);
+          expect(same(fast, slow)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it("is off under WS_NO_BUFFER_UTIL, and never takes a mask that is not native (the addon's JavaScript fallback)", () => {
+    const before = process.env.WS_NO_BUFFER_UTIL;
+    process.env.WS_NO_BUFFER_UTIL = '1';
+    try {
+      expect(nativeMask()).toBeUndefined();
+    } finally {
+      if (before === undefined) delete process.env.WS_NO_BUFFER_UTIL;
+      else process.env.WS_NO_BUFFER_UTIL = before;
+    }
+    expect(nativeMask(() => ({ mask: (a: Uint8Array) => a }))).toBeUndefined();
+    expect(nativeMask(() => ({}))).toBeUndefined();
+    expect(
+      nativeMask(() => {
+        throw new Error('Cannot find module bufferutil');
+      }),
+    ).toBeUndefined();
   });
 });

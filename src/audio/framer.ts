@@ -17,11 +17,15 @@ export function samplesPerFrame(format: AudioFormat, durationMs: number): number
 /**
  * Cuts chunks of any size into frames of one duration, in order, every
  * sample once: the state behind `frames`, kept as a plain object so that a
- * session can run it inline. A chunk that is exactly one frame, arriving
- * with nothing held, is passed on as it is (no copy, no allocation).
+ * session can run it inline. The whole frames inside a chunk go on as views
+ * of its samples, not copies (a chunk's samples are the pipeline's once
+ * emitted: see {@link AudioChunk}); a chunk that is exactly one frame, with
+ * nothing held, goes on as it is. Only a frame that spans two chunks is
+ * copied, from the few samples held between them.
  */
 export class Framer {
   private format: AudioFormat | undefined;
+  /** Samples held between chunks: fewer than one frame. */
   private ring: SampleRing<Int16Array | Float32Array> | undefined;
   /** Samples (all channels) per frame. */
   private frameLength = 0;
@@ -30,9 +34,9 @@ export class Framer {
 
   /** Throws a bad-audio TranscriptionError if the format changes mid-stream. */
   push(chunk: AudioChunk, sink: FrameSink): void {
-    const format = this.format;
+    let format = this.format;
     if (format === undefined) {
-      this.format = chunk.format;
+      format = this.format = chunk.format;
       this.frameLength = samplesPerFrame(chunk.format, this.durationMs) * chunk.format.channels;
     } else if (format !== chunk.format && !sameFormat(format, chunk.format)) {
       throw badAudio(
@@ -40,21 +44,34 @@ export class Framer {
       );
     }
     const frameLength = this.frameLength;
-    let ring = this.ring;
-    if ((ring === undefined || ring.length === 0) && chunk.samples.length === frameLength) {
+    const samples = chunk.samples;
+    let from = 0;
+    const ring = this.ring;
+    if (ring !== undefined && ring.length > 0) {
+      // The frame begun in an earlier chunk: completed from this one's head, copied.
+      from = Math.min(samples.length, frameLength - ring.length);
+      ring.write(samples.subarray(0, from));
+      if (ring.length < frameLength || sink.closed) return;
+      sink.next({ format, samples: ring.read(frameLength) });
+    } else if (samples.length === frameLength) {
       // Already one frame: at thousands of live streams, copies here were most of the garbage.
       sink.next(chunk);
       return;
     }
-    // Made at the first chunk that is not one frame: a source that frames already needs none.
-    ring ??= this.ring = new SampleRing<Int16Array | Float32Array>(
-      this.format!.encoding === 'pcm_s16le' ? (n) => new Int16Array(n) : (n) => new Float32Array(n),
-      frameLength * 2,
-    );
-    ring.write(chunk.samples);
-    while (ring.length >= frameLength && !sink.closed) {
-      sink.next({ format: this.format!, samples: ring.read(frameLength) });
+    for (; samples.length - from >= frameLength && !sink.closed; from += frameLength) {
+      sink.next({ format, samples: samples.subarray(from, from + frameLength) });
     }
+    if (from < samples.length && !sink.closed) this.hold(samples.subarray(from), format);
+  }
+
+  /** Keeps the start of the next frame (a copy: the chunk need not outlive it). */
+  private hold(samples: Int16Array | Float32Array, format: AudioFormat): void {
+    // Made at the first chunk that is not whole frames: a source that frames already needs none.
+    this.ring ??= new SampleRing<Int16Array | Float32Array>(
+      format.encoding === 'pcm_s16le' ? (n) => new Int16Array(n) : (n) => new Float32Array(n),
+      this.frameLength,
+    );
+    this.ring.write(samples);
   }
 
   /** At the end of the stream: what is held goes out as a last, short frame. */

@@ -1,3 +1,5 @@
+import { type MaskFunction, NATIVE_MASK_MIN_BYTES } from './native-mask.js';
+
 /** What the writer needs of a socket: Node's `net.Socket` has it. */
 export interface ByteSocket {
   write(data: Uint8Array, callback?: (error?: Error | null) => void): boolean;
@@ -25,8 +27,15 @@ export class MaskedFrameWriter {
   private callbacks: Array<() => void> | undefined;
   private readonly mask = new Uint8Array(4);
 
-  /** `generateMask` fills 4 bytes with a fresh mask (RFC 6455 wants them unpredictable). */
-  constructor(private readonly generateMask: (mask: Uint8Array) => void) {}
+  /**
+   * @param generateMask fills 4 bytes with a fresh mask (RFC 6455 wants them unpredictable).
+   * @param fastMask masks payloads of at least {@link NATIVE_MASK_MIN_BYTES} (the addon's, where
+   *   installed: see `nativeMask`); smaller ones, and all without it, are masked by {@link maskInto}.
+   */
+  constructor(
+    private readonly generateMask: (mask: Uint8Array) => void,
+    private readonly fastMask?: MaskFunction,
+  ) {}
 
   /** Bytes appended and not yet written. */
   get pending(): number {
@@ -54,7 +63,9 @@ export class MaskedFrameWriter {
     const mask = this.mask;
     this.generateMask(mask);
     out.set(mask, at + header - 4);
-    maskInto(payload, mask, out, at + header);
+    if (this.fastMask !== undefined && size >= NATIVE_MASK_MIN_BYTES)
+      this.fastMask(payload, mask, out, at + header);
+    else maskInto(payload, mask, out, at + header);
     if (onSent !== undefined) {
       if (this.callbacks === undefined) this.callbacks = [onSent];
       else this.callbacks.push(onSent);

@@ -10,6 +10,7 @@ import { packageRoot } from '../server/package-root.js';
 import { repeatEvery } from '../timers/repeat-every.js';
 import { maskGenerator } from './frame-mask.js';
 import { type ByteSocket, MaskedFrameWriter } from './masked-frame-writer.js';
+import { type MaskFunction, nativeMask } from './native-mask.js';
 import type {
   SocketDriver,
   SocketFactory,
@@ -42,6 +43,17 @@ function networkError(error: Error & { code?: string }, url: string): Transcript
 }
 
 const generateMask = maskGenerator();
+let lookedForMask = false;
+let fastMask: MaskFunction | undefined;
+
+/** The addon's mask if it loads (`nativeMask`), looked up once per process, at the first connection. */
+function processMask(): MaskFunction | undefined {
+  if (!lookedForMask) {
+    lookedForMask = true;
+    fastMask = nativeMask();
+  }
+  return fastMask;
+}
 
 /** The code of the warning for a `ws` without the private socket the driver writes to. */
 export const WS_PRIVATE_WARNING = 'RXJS_TRANSCRIBE_WS_PRIVATE';
@@ -97,7 +109,7 @@ function warnNoPrivateSocket(why: string, wsVersion: () => string | undefined): 
  */
 class NodeSocketDriver implements SocketDriver {
   /** Binary frames are masked and written here, from a buffer reused across frames (decision 0012). */
-  private readonly writer = new MaskedFrameWriter(generateMask);
+  private readonly writer = new MaskedFrameWriter(generateMask, processMask());
   private batching = false;
   /**
    * The socket under `ws` that binary frames are written to, found at open; undefined
