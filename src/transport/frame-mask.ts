@@ -18,7 +18,11 @@ export function maskGenerator(fill: (pool: Uint8Array) => void = randomFillSync)
         fill(pool);
         at = 0;
       }
-      mask.set(pool.subarray(at, at + 4));
+      // Byte by byte: a subarray to copy from was an object per frame.
+      mask[0] = pool[at]!;
+      mask[1] = pool[at + 1]!;
+      mask[2] = pool[at + 2]!;
+      mask[3] = pool[at + 3]!;
       at += 4;
     } while ((mask[0]! | mask[1]! | mask[2]! | mask[3]!) === 0);
   };
