@@ -30,12 +30,14 @@ import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  canPin,
   describeRevision,
   ensureOutDir,
   FRAME_BYTES,
   fmtMB,
   machine,
   median,
+  nodeOnCore,
   option,
   outDir,
   revision,
@@ -98,24 +100,27 @@ if (oaAudio !== undefined) {
   oaAudio.sameWords = true;
   log(`${openaiSeconds} s of 24 kHz noise for the OpenAI rows in ${oaAudio.path}`);
 }
-const server = await startServerProcess();
-log(`server ${server.url} (synthetic engine, no pacing, own process; Deepgram's protocol at /v1/listen)`);
+/** The server on core 1 and every client on core 0, where the machine allows (`canPin`). */
+const SERVER_CORE = 1;
+const CLIENT_CORE = 0;
+const server = await startServerProcess([], undefined, { core: SERVER_CORE });
+log(
+  `server ${server.url} (synthetic engine, no pacing, own process; Deepgram's protocol at /v1/listen)` +
+    (canPin ? `; server pinned to core ${SERVER_CORE}, clients to core ${CLIENT_CORE}` : '; not pinned'),
+);
 
 /** One timed run in a fresh process, after `warmupRuns` untimed runs in the same process. */
 function inProcess(client, warmupRuns, wav) {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        join(root, 'bench', 'cost-run.mjs'),
-        client,
-        server.url,
-        wav.path,
-        String(warmupRuns),
-        JSON.stringify(transcribeOptions),
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const run = nodeOnCore(CLIENT_CORE, [
+      join(root, 'bench', 'cost-run.mjs'),
+      client,
+      server.url,
+      wav.path,
+      String(warmupRuns),
+      JSON.stringify(transcribeOptions),
+    ]);
+    const child = spawn(run.command, run.args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -273,6 +278,7 @@ const data = {
     audioBytes: audio.pcmBytes,
     engine: 'synthetic',
     realtime: false,
+    pinned: canPin,
     transcribeOptions,
     clients: CLIENT_NAMES,
   },
@@ -384,6 +390,7 @@ Raw data: [cost.json](cost.json).
 - **Server**: the reference server, synthetic engine, no pacing (it takes audio as fast as
   it can hash it), in a Node process of its own, on 127.0.0.1. It answers each frame, one
   word per second of audio.
+- **Cores**: ${params.pinned ? "the server pinned to one core and every client to the other (`taskset`): left to the scheduler, the two processes moved between the 2 cores and a client's CPU per run changed by up to a third, more for a client that waits on replies (ours) than for one that does not" : 'not pinned (no `taskset`, fewer than 2 cores, or BENCH_NO_PIN set): the scheduler moves client and server between cores, and single runs vary more'}.
 - **Audio**: ${params.audioSeconds} s of deterministic noise, 16 kHz mono 16-bit
   (${fmtMB(params.audioBytes)} MB of PCM), a WAV file in the temporary directory. Figures are
   scaled to one audio hour.

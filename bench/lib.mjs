@@ -140,14 +140,42 @@ export function describeRevision(rev) {
 }
 
 /**
+ * Whether benchmark processes can be pinned to a core each: Linux with
+ * `taskset` (util-linux), at least 2 cores, and BENCH_NO_PIN unset. On the
+ * 2-core machine the client and the server share, the scheduler moving them
+ * between cores changed a client's CPU per run by up to a third, more for a
+ * client that waits on replies than for one that does not; pinned, the
+ * spread goes away for every client alike (docs/performance.md, Method).
+ */
+export const canPin = (() => {
+  if (process.platform !== 'linux' || cpus().length < 2 || process.env.BENCH_NO_PIN) return false;
+  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+})();
+
+/**
+ * A Node command and its arguments, pinned to `core` where `canPin` (taskset
+ * sets the affinity before Node starts, so every thread of it inherits it).
+ */
+export function nodeOnCore(core, args) {
+  return canPin
+    ? { command: 'taskset', args: ['-c', String(core), process.execPath, ...args] }
+    : { command: process.execPath, args };
+}
+
+/**
  * The reference server in a Node process of its own: `script` in bench/
  * (default server-process.mjs), with `args` (e.g. `['--factor', '1']`). The
  * script prints `{"url": ...}` when it listens, and a final report
  * (`{"stats": ...}` and whatever else it measured) when its stdin ends.
  * Resolves to the URL, the pid, and a stop() that resolves to that report.
+ * With `core`, the process is pinned to that core where it can be (`nodeOnCore`).
  */
-export function startServerProcess(args = [], script = 'server-process.mjs') {
-  const child = spawn(process.execPath, [join(root, 'bench', script), ...args], {
+export function startServerProcess(args = [], script = 'server-process.mjs', { core } = {}) {
+  const run =
+    core === undefined
+      ? { command: process.execPath, args: [join(root, 'bench', script), ...args] }
+      : nodeOnCore(core, [join(root, 'bench', script), ...args]);
+  const child = spawn(run.command, run.args, {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
