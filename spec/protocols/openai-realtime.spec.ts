@@ -290,6 +290,17 @@ describe('openaiRealtime(): the codec', () => {
         },
       ],
       [committed('a', null), /committed twice/, (c) => c.decode(committed('a', null))],
+      // Chains that loop: released round and round, they once grew an array until V8 aborted the process.
+      [committed('a', 'a'), /after itself/, () => {}],
+      [committed('b', 'a'), /would loop/, (c) => c.decode(committed('a', 'b'))],
+      [
+        committed('c', 'b'),
+        /would loop/,
+        (c) => {
+          c.decode(committed('a', 'c'));
+          c.decode(committed('b', 'a'));
+        },
+      ],
       [
         committed('c', 'a'),
         /already follows/,

@@ -16,9 +16,9 @@ export interface ChainItem {
  * `previous_item_id`), released in that order as their transcriptions
  * complete: a completion waits for its predecessor's, however they arrive.
  * What contradicts the chain (an item committed twice, two items after the
- * same one, an unknown predecessor, a delta or a completion for an item never
- * committed or already completed) is reported as a string, for the codec's
- * protocol error.
+ * same one, an unknown predecessor, a chain that loops back on itself, a delta
+ * or a completion for an item never committed or already completed) is
+ * reported as a string, for the codec's protocol error.
  */
 export class ItemChain {
   private readonly items = new Map<string, ChainItem>();
@@ -47,6 +47,11 @@ export class ItemChain {
     span: { startMs?: number; endMs?: number },
   ): string | undefined {
     if (this.items.has(id)) return `item ${id} committed twice`;
+    // A chain that comes back on itself would be released round and round, never ending.
+    if (previous === id) return `item ${id} committed after itself`;
+    if (this.after.has(id)) {
+      return `item ${id} committed after ${previous ?? 'no item'}, though item ${this.after.get(id)} was committed after it: the chain would loop`;
+    }
     if (this.cursor === undefined) {
       // The first item: whatever came before it on the server is not this connection's.
       this.cursor = previous;
