@@ -1,7 +1,10 @@
 /**
  * Paces a session's consumption of audio to `factor` times real time, as a
- * live source or a cloud provider would: the audio up to second t is consumed
- * no earlier than t / factor seconds after the first audio arrived.
+ * cloud provider takes a live source: audio from second t of the stream on is
+ * consumed no earlier than t / factor seconds after the first audio arrived.
+ * A live source's message covering second t arrives no earlier than that, so
+ * it is never made to wait (no timer, no reply held back a frame); a faster
+ * one waits for each message until its audio could have been captured live.
  */
 export class RealtimePacer {
   private startMs: number | undefined;
@@ -21,12 +24,12 @@ export class RealtimePacer {
     }
   }
 
-  /** Milliseconds to wait before `bytes` more audio may be consumed; counts them as consumed. */
+  /** Milliseconds to wait before the next `bytes` of audio may be consumed (their start is due); counts them as consumed. */
   delayFor(bytes: number): number {
     const now = this.now();
     this.startMs ??= now;
-    this.consumedBytes += bytes;
     const due = this.startMs + (this.consumedBytes / this.bytesPerSecond / this.factor) * 1000;
+    this.consumedBytes += bytes;
     return Math.max(0, due - now);
   }
 }
