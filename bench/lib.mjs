@@ -144,8 +144,8 @@ export function describeRevision(rev) {
  * `taskset` (util-linux), at least 2 cores, and BENCH_NO_PIN unset. On the
  * 2-core machine the client and the server share, the scheduler moving them
  * between cores changed a client's CPU per run by up to a third, more for a
- * client that waits on replies than for one that does not; pinned, the
- * spread goes away for every client alike (docs/performance.md, Method).
+ * client that waits on replies than for one that does not. Pinned, runs
+ * spread less, for every client alike (docs/performance.md, Method).
  */
 export const canPin = (() => {
   if (process.platform !== 'linux' || cpus().length < 2 || process.env.BENCH_NO_PIN) return false;
