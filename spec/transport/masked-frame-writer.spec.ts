@@ -167,19 +167,24 @@ describe('MaskedFrameWriter', () => {
     expect(masks).not.toContain('0,0,0,0');
   });
 
-  it('maskInto gives the same bytes word-wise and byte-wise, aligned or not', () => {
+  it.each([
+    ['maskInto', maskInto],
+    ['the bufferutil addon', nativeMask() ?? (() => expect.unreachable('the addon did not load'))],
+  ])('%s masks every byte, word-wise and byte-wise, aligned or not', (_, mask) => {
     fc.assert(
       fc.property(
-        fc.uint8Array({ minLength: 0, maxLength: 300 }),
+        fc.uint8Array({ minLength: 0, maxLength: 4000 }),
         fc.integer({ min: 0, max: 3 }),
-        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 7 }),
         fc.uint8Array({ minLength: 4, maxLength: 4 }),
-        (bytes, sourceShift, outShift, mask) => {
+        (bytes, sourceShift, outShift, maskBytes) => {
+          // A view at an odd place of a larger buffer, as a frame store hands out.
           const source = new Uint8Array(bytes.length + 4).subarray(sourceShift, sourceShift + bytes.length);
           source.set(bytes);
           const out = new Uint8Array(bytes.length + 8);
-          maskInto(source, mask, out, outShift);
-          for (let i = 0; i < bytes.length; i++) expect(out[outShift + i]).toBe(bytes[i]! ^ mask[i & 3]!);
+          mask(source, maskBytes, out, outShift);
+          const expected = bytes.map((b, i) => b ^ maskBytes[i & 3]!);
+          expect(same(out.subarray(outShift, outShift + bytes.length), expected)).toBe(true);
         },
       ),
     );
@@ -187,26 +192,8 @@ describe('MaskedFrameWriter', () => {
 });
 
 describe('nativeMask', () => {
-  it('finds the bufferutil addon this package installs, and masks as maskInto does at any alignment', () => {
-    const mask = nativeMask();
-    expect(mask).toBeTypeOf('function');
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 0, maxLength: 4000 }),
-        fc.integer({ min: 0, max: 3 }),
-        fc.integer({ min: 0, max: 7 }),
-        fc.uint8Array({ minLength: 4, maxLength: 4 }),
-        (bytes, sourceShift, at, maskBytes) => {
-          const source = new Uint8Array(bytes.length + 4).subarray(sourceShift, sourceShift + bytes.length);
-          source.set(bytes);
-          const fast = new Uint8Array(bytes.length + 8);
-          const slow = new Uint8Array(bytes.length + 8);
-          mask!(source, maskBytes, fast, at);
-          maskInto(source, maskBytes, slow, at);
-          expect(same(fast, slow)).toBe(true);
-        },
-      ),
-    );
+  it('finds the bufferutil addon this package installs', () => {
+    expect(nativeMask()).toBeTypeOf('function');
   });
 
   it("is off under WS_NO_BUFFER_UTIL, and never takes a mask that is not native (the addon's JavaScript fallback)", () => {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,4 +30,9 @@ export function packageRoot(): string {
     if (parent === dir) throw new Error(`rxjs-transcribe: cannot find the package folder above ${here}`);
     dir = parent;
   }
+}
+
+/** `require` as this package resolves modules: its dependencies, wherever the install put them. */
+export function packageRequire(): NodeJS.Require {
+  return createRequire(join(packageRoot(), 'package.json'));
 }

@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { packageRoot } from '../server/package-root.js';
+import { packageRequire } from '../server/package-root.js';
 
 /** `out[at + i] = source[i] ^ mask[i % 4]` for every byte of `source`. */
 export type MaskFunction = (source: Uint8Array, mask: Uint8Array, out: Uint8Array, at: number) => void;
@@ -44,5 +42,5 @@ export function nativeMask(load: () => BufferUtil = loadBufferUtil): MaskFunctio
 }
 
 function loadBufferUtil(): BufferUtil {
-  return createRequire(join(packageRoot(), 'package.json'))('bufferutil') as BufferUtil;
+  return packageRequire()('bufferutil') as BufferUtil;
 }

@@ -1,12 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import { handshakeError } from '../errors/close-codes.js';
 import { redactUrl } from '../errors/redact.js';
 import { parseRetryAfter } from '../errors/retry-after.js';
 import { TranscriptionError } from '../errors/transcription-error.js';
-import { packageRoot } from '../server/package-root.js';
+import { packageRequire } from '../server/package-root.js';
 import { repeatEvery } from '../timers/repeat-every.js';
 import { maskGenerator } from './frame-mask.js';
 import { type ByteSocket, MaskedFrameWriter } from './masked-frame-writer.js';
@@ -80,8 +78,7 @@ function privateSocketOf(socket: WebSocket): ByteSocket | string {
 /** The version of the `ws` this package resolves, if it can be read. */
 function installedWsVersion(): string | undefined {
   try {
-    const require = createRequire(join(packageRoot(), 'package.json'));
-    return (require('ws/package.json') as { version?: string }).version;
+    return (packageRequire()('ws/package.json') as { version?: string }).version;
   } catch {
     return undefined;
   }
